@@ -1,0 +1,116 @@
+package io.claudememory.auth;
+
+import io.claudememory.config.AppConfig;
+import io.claudememory.platform.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.authentication.TokenCredentials;
+import io.vertx.ext.auth.jwt.JWTAuth;
+import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Access tokens: short-lived JWTs (RFC 8725 practice). The algorithm is fixed by configuration, never by the token:
+ * HS256 with JWT_SECRET, or ES256/RS256 with a PEM pair. {@code iss}, {@code aud} and {@code exp} are checked, and
+ * so is the token's kind (RFC 8725 §3.11, §3.12): vertx-auth-jwt fixes the header to {@code typ: JWT}, so the kind is
+ * carried by the claim {@code use: access}, which no other token this server issues has.
+ */
+public final class AccessTokens {
+  static final String TYPE = "JWT";
+  static final String USE = "access";
+  private final JWTAuth jwt;
+  private final String algorithm;
+  private final AppConfig.Auth conf;
+
+  /** What a verified access token says. */
+  public record Claims(UUID userId, int tokenVersion) {}
+
+  public AccessTokens(Vertx vertx, AppConfig.Auth conf) {
+    this.conf = conf;
+    JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
+        .setIssuer(conf.issuer()).setAudience(List.of(conf.audience())).setLeeway(5));
+    if (conf.jwtSecret() != null) {
+      algorithm = "HS256";
+      options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(conf.jwtSecret()));
+    } else {
+      algorithm = algorithmOf(conf.jwtPublicKey());
+      options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(conf.jwtPublicKey()));
+      options.addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(conf.jwtPrivateKey()));
+    }
+    this.jwt = JWTAuth.create(vertx, options);
+  }
+
+  public String issue(UUID userId, int tokenVersion) {
+    return jwt.generateToken(new JsonObject().put("sub", userId.toString()).put("ver", tokenVersion).put("use", USE),
+        new JWTOptions().setAlgorithm(algorithm).setIssuer(conf.issuer()).setAudience(List.of(conf.audience()))
+            .setExpiresInMinutes(conf.accessTokenMinutes()));
+  }
+
+  public int expiresInSeconds() {
+    return conf.accessTokenMinutes() * 60;
+  }
+
+  /**
+   * Verifies header, signature, algorithm, type, issuer, audience and expiry; any failure is the same 401. The header
+   * must be exactly what {@link #issue} writes ({@code typ} and the configured {@code alg}): a token naming a key
+   * ({@code kid}, {@code jku}, {@code x5u}, {@code jwk}) was not issued here, and no header value is ever used to
+   * find a key, a file or a URL.
+   */
+  public Future<Claims> verify(String token) {
+    if (!expectedHeader(token)) {
+      return Future.failedFuture(invalid());
+    }
+    return jwt.authenticate(new TokenCredentials(token)).transform(ar -> {
+      if (ar.failed()) {
+        return Future.failedFuture(invalid());
+      }
+      JsonObject p = ar.result().principal();
+      if (!USE.equals(p.getString("use"))) {
+        return Future.failedFuture(invalid());
+      }
+      try {
+        return Future.succeededFuture(new Claims(UUID.fromString(p.getString("sub")), p.getInteger("ver", -1)));
+      } catch (RuntimeException e) {
+        return Future.failedFuture(invalid());
+      }
+    });
+  }
+
+  private boolean expectedHeader(String token) {
+    int dot = token.indexOf('.');
+    if (dot <= 0) {
+      return false;
+    }
+    try {
+      byte[] bytes = Base64.getUrlDecoder().decode(token.substring(0, dot));
+      JsonObject header = new JsonObject(new String(bytes, StandardCharsets.UTF_8));
+      return TYPE.equals(header.getString("typ")) && algorithm.equals(header.getString("alg"))
+          && header.size() == 2;
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static ApiException invalid() {
+    return ApiException.unauthorized("The access token is invalid or expired.");
+  }
+
+  /** ES256 for an EC public key, RS256 for RSA. */
+  private static String algorithmOf(String publicPem) {
+    String base64 = publicPem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+    try {
+      KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(base64)));
+      return "ES256";
+    } catch (Exception notEc) {
+      return "RS256";
+    }
+  }
+}

@@ -1,0 +1,263 @@
+package io.claudememory.database;
+
+import io.claudememory.audit.SecurityAudit;
+import io.claudememory.database.TenantSchema.ForeignKey;
+import io.claudememory.database.TenantSchema.Table;
+import io.claudememory.jobs.JobContext;
+import io.claudememory.jobs.JobFailure;
+import io.claudememory.jobs.JobHandler;
+import io.claudememory.platform.EventAddresses;
+import io.claudememory.platform.db.DbTarget;
+import io.claudememory.platform.db.Migrations;
+import io.claudememory.platform.db.TenantDirectory;
+import io.claudememory.platform.db.TenantPools;
+import io.claudememory.platform.net.AddressGuard;
+import io.claudememory.webhooks.Outbox;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code database.copy} job: moves a tenant's data to another of their databases and makes it the active one,
+ * losing nothing written meanwhile.
+ *
+ * <ol>
+ *   <li>migrate the target to the current tenant schema; drop its foreign keys while it is being filled;</li>
+ *   <li>bulk pass: every table synced from the source while the tenant keeps working ({@link TableSync});</li>
+ *   <li>write freeze for this tenant only ({@link TenantPools#freeze}: new work waits, work in flight drains);</li>
+ *   <li>delta pass (only what changed since), sequences, foreign keys restored, row counts compared per table;</li>
+ *   <li>in one master transaction: the target becomes active and {@code database.activated} is audited; the
+ *       tenant's pool is evicted and the gate opened, so waiting work runs on the new database.</li>
+ * </ol>
+ * Every step is idempotent, so an interrupted job simply runs again; once the target is active it is done.
+ */
+public final class DatabaseCopy implements JobHandler {
+  public static final String KIND = "database.copy";
+  private static final Logger LOG = LoggerFactory.getLogger(DatabaseCopy.class);
+  /** Work in flight normally takes milliseconds; a request still running after this fails the switch instead. */
+  static final long DRAIN_MS = 10_000;
+
+  private final Vertx vertx;
+  private final Pool master;
+  private final TenantDirectory directory;
+  private final TenantPools tenantPools;
+  private final SecurityAudit audit;
+  private final int connectTimeoutMs;
+
+  public DatabaseCopy(Vertx vertx, Pool master, TenantDirectory directory, TenantPools tenantPools,
+      SecurityAudit audit, int connectTimeoutMs) {
+    this.vertx = vertx;
+    this.master = master;
+    this.directory = directory;
+    this.tenantPools = tenantPools;
+    this.audit = audit;
+    this.connectTimeoutMs = connectTimeoutMs;
+  }
+
+  @Override
+  public String kind() {
+    return KIND;
+  }
+
+  @Override
+  public Future<JsonObject> run(JobContext ctx) {
+    UUID tenant = ctx.userId();
+    String targetId = ctx.params().getString("targetId");
+    return master.preparedQuery(DatabaseSql.LIST).execute(Tuple.of(tenant)).compose(rows -> {
+      Row source = null;
+      Row target = null;
+      for (Row row : rows) {
+        source = row.getBoolean("active") ? row : source;
+        target = row.getUUID("id").toString().equals(targetId) ? row : target;
+      }
+      if (target == null) {
+        return Future.failedFuture(new JobFailure("The database was removed before the switch."));
+      }
+      if (target.getBoolean("active")) {
+        return Future.succeededFuture(new JsonObject().put("databaseId", targetId).put("alreadyActive", true));
+      }
+      if (source == null) {
+        return Future.failedFuture(new JobFailure("Your account has no active database to copy from."));
+      }
+      Row from = source;
+      Row to = target;
+      return connect(from).compose(sourceDb -> connect(to)
+          .compose(targetDb -> copy(ctx, from, to, sourceDb, targetDb)));
+    });
+  }
+
+  private Future<DbTarget> connect(Row row) {
+    return directory.connectTarget(row).recover(err -> Future.failedFuture(
+        err instanceof AddressGuard.RefusedHostException ? new JobFailure(err.getMessage()) : err));
+  }
+
+  private Future<JsonObject> copy(JobContext ctx, Row sourceRow, Row targetRow, DbTarget sourceDb, DbTarget targetDb) {
+    UUID tenant = ctx.userId();
+    LOG.info("tenant {}: copying data from database {} to {}", tenant, sourceRow.getUUID("id"),
+        targetRow.getUUID("id"));
+    return vertx.executeBlocking(() -> {
+      directory.migrate(targetDb);
+      return null;
+    }, false)
+        .recover(err -> {
+          LOG.warn("tenant {}: migrating database {} failed: {}", tenant, targetRow.getUUID("id"), err.toString());
+          return Future.failedFuture(new JobFailure(
+              "The database could not be prepared: connecting to it or creating the tables failed."));
+        })
+        .compose(done -> ctx.progress(0.1, new JsonObject()))
+        .compose(done -> {
+          Pool source = pool(sourceDb);
+          Pool target = pool(targetDb);
+          return TenantSchema.read(target)
+              .compose(schema -> dropForeignKeys(target, schema)
+                  .compose(v -> pass(ctx, schema, source, target, 0.1, 0.8))
+                  .compose(v -> frozen(tenant, () -> pass(ctx, schema, source, target, 0.8, 0.9)
+                      .compose(v2 -> copySequences(source, target))
+                      .compose(v2 -> restoreForeignKeys(target, schema))
+                      .compose(v2 -> verify(schema, source, target))
+                      .compose(counts -> ctx.progress(0.95, counts).map(counts))
+                      .compose(counts -> switchTo(ctx, sourceRow, targetRow, counts)))))
+              .compose(details -> activated(tenant, details))
+              .eventually(() -> Future.join(source.close(), target.close()));
+        });
+  }
+
+  /** Runs {@code work} with the tenant's writes frozen on this node; the gate always opens again. */
+  private <T> Future<T> frozen(UUID tenant, java.util.function.Supplier<Future<T>> work) {
+    AtomicBoolean closed = new AtomicBoolean();
+    return tenantPools.freeze(tenant, DRAIN_MS)
+        .recover(err -> Future.failedFuture(new JobFailure(
+            "Your requests in progress did not finish in time for the switch; try again.")))
+        .compose(v -> {
+          closed.set(true);
+          return work.get();
+        })
+        .eventually(() -> {
+          if (closed.get()) {
+            tenantPools.thaw(tenant);
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  private Future<Void> pass(JobContext ctx, TenantSchema schema, Pool source, Pool target, double from, double to) {
+    Future<JsonObject> chain = Future.succeededFuture(new JsonObject());
+    int n = schema.tables().size();
+    for (int i = 0; i < n; i++) {
+      Table table = schema.tables().get(i);
+      double progress = from + (to - from) * (i + 1) / Math.max(1, n);
+      chain = chain.compose(counts -> {
+        if (table.key().isEmpty()) {
+          return Future.failedFuture(new JobFailure("Table " + table.name()
+              + " has no primary key, so it cannot be copied safely."));
+        }
+        return new TableSync(table, source, target).run().compose(outcome -> outcome.conflicts() > 0
+            ? Future.failedFuture(new JobFailure("Table " + table.name() + " could not be copied: its rows collide on"
+                + " a unique key in the new database."))
+            : ctx.progress(progress, counts.put(table.name(), outcome.rows())).map(counts));
+      });
+    }
+    return chain.mapEmpty();
+  }
+
+  private Future<Void> dropForeignKeys(Pool target, TenantSchema schema) {
+    Future<Void> chain = Future.succeededFuture();
+    for (ForeignKey fk : schema.foreignKeys()) {
+      chain = chain.compose(v -> target.query("ALTER TABLE " + TenantSchema.quote(fk.table())
+          + " DROP CONSTRAINT IF EXISTS " + TenantSchema.quote(fk.name())).execute().mapEmpty());
+    }
+    return chain;
+  }
+
+  private Future<Void> restoreForeignKeys(Pool target, TenantSchema schema) {
+    Future<Void> chain = Future.succeededFuture();
+    for (ForeignKey fk : schema.foreignKeys()) {
+      chain = chain.compose(v -> target.query("ALTER TABLE " + TenantSchema.quote(fk.table()) + " ADD CONSTRAINT "
+          + TenantSchema.quote(fk.name()) + " " + fk.definition()).execute().mapEmpty());
+    }
+    return chain;
+  }
+
+  private Future<Void> copySequences(Pool source, Pool target) {
+    return source.query("SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'public' "
+        + "AND last_value IS NOT NULL").execute().compose(rows -> {
+          Future<Void> chain = Future.succeededFuture();
+          for (Row row : rows) {
+            chain = chain.compose(v -> target.preparedQuery("SELECT setval($1::regclass, $2)")
+                .execute(Tuple.of(TenantSchema.quote(row.getString(0)), row.getLong(1))).mapEmpty());
+          }
+          return chain;
+        });
+  }
+
+  /** Row counts per table, which must match on both sides. */
+  private Future<JsonObject> verify(TenantSchema schema, Pool source, Pool target) {
+    Future<JsonObject> chain = Future.succeededFuture(new JsonObject());
+    for (Table table : schema.tables()) {
+      chain = chain.compose(counts -> TableSync.count(source, table).compose(here -> TableSync.count(target, table)
+          .compose(there -> here.equals(there) ? Future.succeededFuture(counts.put(table.name(), here))
+              : Future.failedFuture(new JobFailure("The copy could not be verified: table " + table.name()
+                  + " has " + here + " rows in the current database and " + there + " in the new one.")))));
+    }
+    return chain;
+  }
+
+  private Future<JsonObject> switchTo(JobContext ctx, Row sourceRow, Row targetRow, JsonObject counts) {
+    UUID tenant = ctx.userId();
+    UUID targetId = targetRow.getUUID("id");
+    JsonObject details = new JsonObject().put("databaseId", targetId.toString())
+        .put("previousDatabaseId", sourceRow.getUUID("id").toString()).put("kind", targetRow.getString("kind"))
+        .put("jobId", ctx.jobId().toString()).put("counts", counts);
+    SecurityAudit.Caller caller = new SecurityAudit.Caller(ctx.params().getString("ip"),
+        ctx.params().getString("requestId"));
+    return master.withTransaction(conn -> conn.preparedQuery(DatabaseSql.DEACTIVATE).execute(Tuple.of(tenant))
+            .compose(v -> conn.preparedQuery(DatabaseSql.ACTIVATE)
+                .execute(Tuple.of(targetId, tenant, Migrations.TENANT_SCHEMA_VERSION)))
+            .compose(updated -> updated.rowCount() == 1 ? Future.succeededFuture()
+                : Future.failedFuture(new JobFailure("The database was removed before the switch.")))
+            .compose(v -> audit.record(conn, tenant, tenant, "database.activated", caller, details)))
+        .compose(v -> tenantPools.evict(tenant))
+        .map(v -> {
+          vertx.eventBus().publish(EventAddresses.TENANT_DATABASE_SWITCHED,
+              new JsonObject().put("tenant", tenant.toString()).put("databaseId", targetId.toString()));
+          LOG.info("tenant {}: database {} is now active", tenant, targetId);
+          return details;
+        });
+  }
+
+  /**
+   * Emits {@code database.activated} into the now active database's outbox, once the gate is open again. The switch
+   * itself is committed in the master database, so this cannot share its transaction; a failure here is logged, not
+   * fatal to the switch that already happened.
+   */
+  private Future<JsonObject> activated(UUID tenant, JsonObject details) {
+    return tenantPools.withPool(tenant, pool -> Outbox.emit(vertx, pool, tenant, "database.activated",
+            new JsonObject().put("databaseId", details.getString("databaseId"))
+                .put("previousDatabaseId", details.getString("previousDatabaseId"))))
+        .map(details)
+        .recover(err -> {
+          LOG.warn("tenant {}: database.activated event not recorded: {}", tenant, err.getMessage());
+          return Future.succeededFuture(details);
+        });
+  }
+
+  private Pool pool(DbTarget db) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(2).setConnectionTimeout(connectTimeoutMs)
+            .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS))
+        .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs))
+        .connectingTo(db.connectOptions())
+        .using(vertx)
+        .build();
+  }
+}

@@ -1,0 +1,45 @@
+package io.claudememory.ops;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first admin: at start-up, the account whose email is {@code ADMIN_EMAIL} is given the admin role. Registration
+ * never grants it, so the operator registers that account first (or runs {@code scripts/create-admin}).
+ */
+public final class AdminBootstrap {
+  private static final Logger LOG = LoggerFactory.getLogger(AdminBootstrap.class);
+  static final String PROMOTE = """
+      UPDATE users SET role = 'admin', updated_at = now() WHERE email_key = $1 AND role <> 'admin' RETURNING id""";
+  static final String EXISTS = "SELECT 1 FROM users WHERE email_key = $1";
+
+  private AdminBootstrap() {}
+
+  /** Never fails start-up: a missing account is logged with what to do. */
+  public static Future<Void> promote(Pool master, String adminEmail) {
+    if (adminEmail == null) {
+      return Future.succeededFuture();
+    }
+    String key = adminEmail.toLowerCase(Locale.ROOT);
+    return master.preparedQuery(PROMOTE).execute(Tuple.of(key)).compose(rows -> {
+      if (rows.size() > 0) {
+        LOG.info("ADMIN_EMAIL: {} is now an admin", adminEmail);
+        return Future.succeededFuture();
+      }
+      return master.preparedQuery(EXISTS).execute(Tuple.of(key)).map(found -> {
+        if (found.size() == 0) {
+          LOG.warn("ADMIN_EMAIL: no account {} yet; register it, then restart (or run scripts/create-admin)",
+              adminEmail);
+        }
+        return null;
+      });
+    }).<Void>mapEmpty().recover(err -> {
+      LOG.warn("ADMIN_EMAIL: could not promote {}: {}", adminEmail, err.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+}

@@ -1,0 +1,53 @@
+package io.claudememory.platform.db;
+
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
+
+/**
+ * Where a PostgreSQL database is and how to log in: the one description from which both the reactive client's
+ * options and Flyway's JDBC URL are derived, so the two never disagree.
+ */
+public record DbTarget(String host, int port, String database, String user, String password, SslMode sslMode) {
+
+  public static DbTarget fromUri(String uri) {
+    PgConnectOptions o = PgConnectOptions.fromUri(uri);
+    return new DbTarget(o.getHost(), o.getPort(), o.getDatabase(), o.getUser(), o.getPassword(),
+        o.getSslMode() == null ? SslMode.DISABLE : o.getSslMode());
+  }
+
+  public DbTarget withDatabase(String name) {
+    return new DbTarget(host, port, name, user, password, sslMode);
+  }
+
+  public DbTarget withLogin(String newUser, String newPassword) {
+    return new DbTarget(host, port, database, newUser, newPassword, sslMode);
+  }
+
+  public PgConnectOptions connectOptions() {
+    PgConnectOptions options = new PgConnectOptions()
+        .setHost(host).setPort(port).setDatabase(database).setUser(user)
+        .setSslMode(sslMode)
+        .setCachePreparedStatements(true)
+        .setPreparedStatementCacheMaxSize(256)
+        .setPreparedStatementCacheSqlLimit(4096);
+    if (password != null) {
+      options.setPassword(password);
+    }
+    if (sslMode != SslMode.DISABLE && sslMode != SslMode.ALLOW && sslMode != SslMode.PREFER) {
+      options.getSslOptions().setTrustAll(sslMode == SslMode.REQUIRE);
+    }
+    return options;
+  }
+
+  public String jdbcUrl() {
+    String host6 = host.contains(":") ? "[" + host + "]" : host;
+    return "jdbc:postgresql://" + host6 + ":" + port + "/" + database + "?sslmode=" + sslMode.value
+        + "&ApplicationName=claude-memory-migrate";
+  }
+
+  /** Never prints the password. */
+  @Override
+  public String toString() {
+    return "postgresql://" + user + "@" + host + ":" + port + "/" + database;
+  }
+}

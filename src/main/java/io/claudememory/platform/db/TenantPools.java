@@ -1,0 +1,370 @@
+package io.claudememory.platform.db;
+
+import io.claudememory.platform.http.ApiException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One small reactive pool per tenant database, shared by every event loop of the node.
+ *
+ * <p>Concurrency rule: the pool map is touched from several event loops, so every access holds this object's lock,
+ * and only for map bookkeeping (never while waiting on I/O). Concurrent first requests for a tenant share one
+ * {@code Future<Pool>}: the pool is created, and its database migrated, once.
+ *
+ * <p>Bounds: at most {@code maxPools} pools; beyond that the least recently used pool with nothing in flight is
+ * closed. Pools unused for {@code idleSeconds} are closed by a sweeper. A tenant whose database cannot be reached gets
+ * fast 503s for {@code breakerOpenSeconds} (a per-tenant circuit breaker), so it never ties up anyone else.
+ *
+ * <p>Write freeze: {@link #freeze} closes a tenant's gate (new {@code withPool} calls wait, at most
+ * {@link #GATE_WAIT_MS}, then get a 503) and completes once the work in flight has drained; {@link #thaw} opens it
+ * again and the waiting calls proceed, on the tenant's current database. The gate is per node.
+ */
+public final class TenantPools {
+  private static final Logger LOG = LoggerFactory.getLogger(TenantPools.class);
+
+  private final Vertx vertx;
+  private final TenantDirectory directory;
+  private final int poolSize;
+  private final int maxPools;
+  private final long idleNanos;
+  private final long breakerNanos;
+  private final int connectTimeoutMs;
+  private final int eventLoops;
+  private final Map<UUID, Entry> pools = new LinkedHashMap<>(64, 0.75f, true);
+  private final Map<UUID, Long> brokenUntil = new ConcurrentHashMap<>();
+  private final Map<UUID, Gate> gates = new HashMap<>();
+  private final Counter created;
+  private final Counter failures;
+  private final long sweeper;
+
+  /** How long a call waits at a closed gate: a database switch freezes writes for the final delta copy only. */
+  public static final long GATE_WAIT_MS = 15_000;
+
+  private static final class Entry {
+    final UUID tenant;
+    final Promise<Pool> opening = Promise.promise();
+    final Future<Pool> pool = opening.future();
+    /** The tenant database the pool connects to, once known. */
+    volatile UUID database;
+    long lastUsed = System.nanoTime();
+    int inFlight;
+
+    Entry(UUID tenant) {
+      this.tenant = tenant;
+    }
+  }
+
+  /** A closed gate: {@code released} when thawed, {@code drained} when nothing of the tenant is in flight. */
+  private static final class Gate {
+    final Promise<Void> released = Promise.promise();
+    final Promise<Void> drained = Promise.promise();
+  }
+
+  public TenantPools(Vertx vertx, TenantDirectory directory, Settings settings, MeterRegistry metrics) {
+    this.vertx = vertx;
+    this.directory = directory;
+    this.poolSize = settings.poolSize();
+    this.maxPools = settings.maxPools();
+    this.idleNanos = settings.idleSeconds() * 1_000_000_000L;
+    this.breakerNanos = settings.breakerOpenSeconds() * 1_000_000_000L;
+    this.connectTimeoutMs = settings.connectTimeoutMs();
+    this.eventLoops = settings.eventLoops();
+    Gauge.builder("cmb_tenant_pools_open", this, TenantPools::openCount)
+        .description("Tenant database pools open on this node").register(metrics);
+    Gauge.builder("cmb_tenant_pools_failing", this, TenantPools::failingCount)
+        .description("Tenants whose database is currently unreachable").register(metrics);
+    this.created = Counter.builder("cmb_tenant_pools_created_total").register(metrics);
+    this.failures = Counter.builder("cmb_tenant_pool_failures_total")
+        .description("Tenant database connection failures").register(metrics);
+    long sweepEvery = Math.max(1000, Math.min(30_000, settings.idleSeconds() * 500L));
+    this.sweeper = vertx.setPeriodic(sweepEvery, id -> closeIdle());
+  }
+
+  /** Sizing and timing of tenant pools, from configuration. */
+  public record Settings(int poolSize, int maxPools, int idleSeconds, int connectTimeoutMs,
+      int breakerOpenSeconds, int eventLoops) {}
+
+  /**
+   * Runs {@code work} with the tenant's pool. Connection failures become 503 problems and open the tenant's breaker;
+   * other failures pass through unchanged.
+   */
+  public <T> Future<T> withPool(UUID tenant, Function<Pool, Future<T>> work) {
+    Long until = brokenUntil.get(tenant);
+    if (until != null) {
+      long left = until - System.nanoTime();
+      if (left > 0) {
+        return Future.failedFuture(unreachable(left));
+      }
+      brokenUntil.remove(tenant, until);
+    }
+    Entry entry;
+    Gate gate;
+    synchronized (this) {
+      gate = gates.get(tenant);
+      entry = gate == null ? acquire(tenant) : null;
+    }
+    if (gate != null) {
+      return afterGate(tenant, gate, work);
+    }
+    return entry.pool.compose(work).andThen(done -> {
+      release(entry);
+      if (done.failed() && !isBusy(done.cause()) && isConnectionFailure(done.cause()) && isCurrent(tenant, entry)) {
+        // Only a pool still in use says the database is unreachable: one we evicted failed because we closed it.
+        trip(tenant, entry, done.cause());
+      } else if (entry.pool.failed()) {
+        forget(tenant, entry);
+      }
+    }).recover(err -> Future.failedFuture(isBusy(err) ? busy() : isConnectionFailure(err) ? unreachable(breakerNanos)
+        : err));
+  }
+
+  private <T> Future<T> afterGate(UUID tenant, Gate gate, Function<Pool, Future<T>> work) {
+    Context caller = vertx.getOrCreateContext();
+    Promise<T> result = Promise.promise();
+    long timer = vertx.setTimer(GATE_WAIT_MS, id -> result.tryFail(ApiException.unavailable(
+        "Your data is being moved to another database; try again shortly.", 2)));
+    gate.released.future().onComplete(open -> caller.runOnContext(v -> {
+      if (vertx.cancelTimer(timer)) {
+        withPool(tenant, work).onComplete(result);
+      }
+    }));
+    return result.future();
+  }
+
+  /**
+   * Closes the tenant's gate and completes once its in-flight work has finished; fails (with the gate open again)
+   * when that takes longer than {@code drainMs} or the tenant is already frozen.
+   */
+  public Future<Void> freeze(UUID tenant, long drainMs) {
+    Gate gate = new Gate();
+    boolean idle;
+    synchronized (this) {
+      if (gates.containsKey(tenant)) {
+        return Future.failedFuture(new IllegalStateException("tenant " + tenant + " is already frozen"));
+      }
+      gates.put(tenant, gate);
+      Entry entry = pools.get(tenant);
+      idle = entry == null || entry.inFlight == 0;
+    }
+    if (idle) {
+      gate.drained.tryComplete();
+    }
+    long timer = vertx.setTimer(drainMs, id -> gate.drained.tryFail(
+        new IllegalStateException("work in flight for tenant " + tenant + " did not finish in " + drainMs + " ms")));
+    return gate.drained.future()
+        .onComplete(done -> vertx.cancelTimer(timer))
+        .onFailure(err -> thaw(tenant));
+  }
+
+  /** Opens the tenant's gate; calls that waited proceed. Does nothing when it is open. */
+  public void thaw(UUID tenant) {
+    Gate gate;
+    synchronized (this) {
+      gate = gates.remove(tenant);
+    }
+    if (gate != null) {
+      gate.released.tryComplete();
+    }
+  }
+
+  /** Closes and forgets a tenant's pool, e.g. after its database was switched. */
+  public Future<Void> evict(UUID tenant) {
+    Entry entry;
+    synchronized (this) {
+      entry = pools.remove(tenant);
+    }
+    brokenUntil.remove(tenant);
+    return entry == null ? Future.succeededFuture() : closeEntry(entry);
+  }
+
+  public synchronized int openCount() {
+    return pools.size();
+  }
+
+  public int failingCount() {
+    long now = System.nanoTime();
+    return (int) brokenUntil.values().stream().filter(until -> until > now).count();
+  }
+
+  public Future<Void> close() {
+    vertx.cancelTimer(sweeper);
+    List<Entry> all;
+    synchronized (this) {
+      all = new ArrayList<>(pools.values());
+      pools.clear();
+    }
+    return Future.join(all.stream().map(this::closeEntry).toList()).mapEmpty();
+  }
+
+  private synchronized Entry acquire(UUID tenant) {
+    Entry entry = pools.get(tenant);
+    if (entry == null) {
+      entry = new Entry(tenant);
+      pools.put(tenant, entry);
+      open(tenant, entry).onComplete(entry.opening);
+    }
+    // Counted in flight before evicting, so the bound never closes the pool this request is about to use.
+    entry.inFlight++;
+    entry.lastUsed = System.nanoTime();
+    evictBeyondBound();
+    return entry;
+  }
+
+  private void release(Entry entry) {
+    Gate gate;
+    synchronized (this) {
+      entry.inFlight--;
+      entry.lastUsed = System.nanoTime();
+      gate = entry.inFlight == 0 ? gates.get(entry.tenant) : null;
+    }
+    if (gate != null) {
+      gate.drained.tryComplete();
+    }
+  }
+
+  private synchronized boolean isCurrent(UUID tenant, Entry entry) {
+    return pools.get(tenant) == entry;
+  }
+
+  /**
+   * After a tenant's database was switched: closes its pool unless that pool already connects to {@code active}
+   * (a pool opened after the switch must not be closed under the requests using it).
+   */
+  public Future<Void> evictUnless(UUID tenant, UUID active) {
+    Entry entry;
+    synchronized (this) {
+      entry = pools.get(tenant);
+      if (entry == null || active.equals(entry.database)) {
+        return Future.succeededFuture();
+      }
+      pools.remove(tenant);
+    }
+    return closeEntry(entry);
+  }
+
+  private Future<Pool> open(UUID tenant, Entry entry) {
+    created.increment();
+    return directory.activeDatabase(tenant).compose(db -> {
+      entry.database = db.id();
+      Pool pool = PgBuilder.pool()
+          .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(256)
+              .setEventLoopSize(Math.min(poolSize, eventLoops)).setConnectionTimeout(connectTimeoutMs)
+              .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS))
+          .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs))
+          .connectingTo(db.target().connectOptions())
+          .using(vertx)
+          .build();
+      // The first query proves the database is reachable before anyone relies on the pool.
+      return pool.query("SELECT 1").execute()
+          .<Pool>map(rows -> pool)
+          .onFailure(err -> pool.close());
+    });
+  }
+
+  /** Removes least recently used pools with nothing in flight until the bound holds. Caller holds the lock. */
+  private void evictBeyondBound() {
+    Iterator<Map.Entry<UUID, Entry>> it = pools.entrySet().iterator();
+    while (pools.size() > maxPools && it.hasNext()) {
+      Entry candidate = it.next().getValue();
+      if (candidate.inFlight == 0) {
+        it.remove();
+        closeEntry(candidate);
+      }
+    }
+  }
+
+  private void closeIdle() {
+    List<Entry> idle = new ArrayList<>();
+    long now = System.nanoTime();
+    synchronized (this) {
+      pools.values().removeIf(entry -> {
+        boolean unused = entry.inFlight == 0 && now - entry.lastUsed > idleNanos;
+        if (unused) {
+          idle.add(entry);
+        }
+        return unused;
+      });
+    }
+    idle.forEach(this::closeEntry);
+  }
+
+  private synchronized void forget(UUID tenant, Entry entry) {
+    pools.remove(tenant, entry);
+  }
+
+  private void trip(UUID tenant, Entry entry, Throwable cause) {
+    failures.increment();
+    brokenUntil.put(tenant, System.nanoTime() + breakerNanos);
+    forget(tenant, entry);
+    closeEntry(entry);
+    LOG.warn("tenant {} database unreachable, answering 503 for {}s: {}", tenant, breakerNanos / 1_000_000_000L,
+        cause.getMessage());
+  }
+
+  private Future<Void> closeEntry(Entry entry) {
+    return entry.pool.transform(ar -> ar.succeeded() ? ar.result().close() : Future.succeededFuture());
+  }
+
+  private static ApiException unreachable(long nanosLeft) {
+    int seconds = (int) Math.max(1, (nanosLeft + 999_999_999L) / 1_000_000_000L);
+    return ApiException.unavailable("Your database cannot be reached right now; try again shortly.", seconds);
+  }
+
+  /** The tenant's pool had no free connection in time: overload, not an unreachable database. */
+  static boolean isBusy(Throwable err) {
+    for (Throwable t = err; t != null && t.getCause() != t; t = t.getCause()) {
+      String message = String.valueOf(t.getMessage());
+      if (message.contains("Timeout waiting for connection") || message.contains("waiter queue")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static ApiException busy() {
+    return ApiException.unavailable("Your database is busy right now; try again in a moment.", 1);
+  }
+
+  /** Failures that say the database is unreachable, as opposed to a problem with one query. */
+  static boolean isConnectionFailure(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof java.net.UnknownHostException
+          || t instanceof java.net.NoRouteToHostException || t instanceof io.netty.channel.ConnectTimeoutException
+          || t instanceof java.util.concurrent.TimeoutException) {
+        return true;
+      }
+      if (t instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null) {
+        String state = pg.getSqlState();
+        return state.startsWith("08") || state.startsWith("28") || state.equals("3D000") || state.startsWith("57P");
+      }
+      String name = t.getClass().getSimpleName();
+      if (name.equals("ClosedConnectionException") || name.equals("NoStackTraceTimeoutException")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
+  }
+}

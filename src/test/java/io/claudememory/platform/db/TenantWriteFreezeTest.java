@@ -1,0 +1,82 @@
+package io.claudememory.platform.db;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.claudememory.support.ExternalDatabases;
+import io.claudememory.support.TestServer;
+import io.claudememory.support.Users;
+import io.claudememory.support.Users.TestUser;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Per-tenant write freeze of the tenant pools (used while switching databases)")
+class TenantWriteFreezeTest {
+  static TestServer server;
+  static TenantPools pools;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start();
+    pools = server.app().tenantPools();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  private static Future<String> currentDatabase(UUID tenant) {
+    return pools.withPool(tenant, pool -> pool.query("SELECT current_database()").execute()
+        .map(rows -> rows.iterator().next().getString(0)));
+  }
+
+  @Test
+  @DisplayName("a freeze waits for work in flight, holds new work until thawed, and leaves other tenants alone")
+  void freezeDrainsAndHolds() throws Exception {
+    TestUser ann = Users.register(server.client());
+    TestUser bob = Users.register(server.client());
+    String annDb = ExternalDatabases.currentDatabase(pools, ann.id());
+
+    Promise<Void> hold = Promise.promise();
+    Future<String> inFlight = pools.withPool(ann.id(), pool -> hold.future()
+        .compose(v -> pool.query("SELECT current_database()").execute())
+        .map(rows -> rows.iterator().next().getString(0)));
+    Future<Void> frozen = pools.freeze(ann.id(), 10_000);
+    Future<String> waiting = currentDatabase(ann.id());
+    assertEquals(bob.id().toString().replace("-", ""),
+        currentDatabase(bob.id()).await(10, TimeUnit.SECONDS).substring(server.scope().tenantPrefix().length()),
+        "another tenant is not frozen");
+    assertFalse(frozen.isComplete(), "the freeze waits for the work in flight");
+
+    hold.complete();
+    assertEquals(annDb, inFlight.await(10, TimeUnit.SECONDS));
+    frozen.await(10, TimeUnit.SECONDS);
+    assertFalse(waiting.isComplete(), "new work waits at the gate while frozen");
+
+    pools.thaw(ann.id());
+    assertEquals(annDb, waiting.await(10, TimeUnit.SECONDS), "held work runs once thawed");
+  }
+
+  @Test
+  @DisplayName("a freeze whose work in flight does not drain in time fails and opens the gate again")
+  void drainTimeout() throws Exception {
+    TestUser ann = Users.register(server.client());
+    Promise<Void> never = Promise.promise();
+    Future<Object> stuck = pools.withPool(ann.id(), pool -> never.future().map(v -> null));
+    Future<Void> frozen = pools.freeze(ann.id(), 200);
+    assertThrows(Exception.class, () -> frozen.await(10, TimeUnit.SECONDS));
+    assertTrue(currentDatabase(ann.id()).await(10, TimeUnit.SECONDS).startsWith(server.scope().tenantPrefix()),
+        "the gate is open again");
+    never.complete();
+    stuck.await(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,241 @@
+package io.claudememory.tenancy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.claudememory.platform.crypto.SecretBox;
+import io.claudememory.platform.db.DbTarget;
+import io.claudememory.platform.db.Migrations;
+import io.claudememory.platform.db.TenantPools;
+import io.claudememory.platform.http.ApiException;
+import io.claudememory.support.ApiClient;
+import io.claudememory.support.TestDatabase;
+import io.claudememory.support.TestPorts;
+import io.claudememory.support.TestServer;
+import io.claudememory.support.Users;
+import io.claudememory.support.Users.TestUser;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.core.buffer.Buffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+@DisplayName("Tenancy: a database of one's own, created at registration, reached through bounded pools")
+class TenancyTest {
+  static TestServer server;
+  static ApiClient api;
+
+  @BeforeAll
+  static void start() {
+    server = TestServer.start(Map.of("CMB_DATABASE_MAX_TENANT_POOLS", "3", "CMB_DATABASE_BREAKER_OPEN_SECONDS", "30"));
+    api = server.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  @DisplayName("registration creates a migrated database owned by the user's own role")
+  void registrationCreatesDatabase() throws Exception {
+    TestUser ann = Users.register(api);
+    String name = server.scope().tenantPrefix() + ann.id().toString().replace("-", "");
+    try (Connection c = TestDatabase.connect(server.master());
+         PreparedStatement s = c.prepareStatement("SELECT d.datname, r.rolname FROM pg_database d "
+             + "JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = ?")) {
+      s.setString(1, name);
+      try (ResultSet rs = s.executeQuery()) {
+        assertTrue(rs.next(), "database " + name + " exists");
+        assertEquals(name, rs.getString("rolname"), "owned by the tenant's role");
+      }
+    }
+    JsonObject registry = registry(ann.id());
+    assertEquals("managed", registry.getString("kind"));
+    assertTrue(registry.getBoolean("active"));
+    assertEquals(Migrations.TENANT_SCHEMA_VERSION, registry.getInteger("schema_version"));
+    assertTrue(registry.getString("password_sealed").startsWith("v1:"), "the password is stored sealed");
+
+    try (Connection c = TestDatabase.connect(tenantTarget(ann.id()));
+         ResultSet rs = c.createStatement().executeQuery(
+             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' "
+                 + "AND table_name IN ('projects', 'conversations', 'messages')")) {
+      rs.next();
+      assertEquals(3, rs.getInt(1), "the tenant schema is migrated at registration");
+    }
+  }
+
+  @Test
+  @DisplayName("one tenant's role cannot even connect to another tenant's database")
+  void tenantsAreIsolatedInPostgres() throws Exception {
+    TestUser ann = Users.register(api);
+    TestUser bob = Users.register(api);
+    DbTarget bobsLogin = tenantTarget(bob.id());
+    DbTarget annsDatabaseAsBob = bobsLogin.withDatabase(tenantTarget(ann.id()).database());
+    SQLException refused = assertThrows(SQLException.class, () -> TestDatabase.connect(annsDatabaseAsBob).close());
+    assertTrue(refused.getMessage().contains("permission denied"), refused.getMessage());
+    assertEquals(bobsLogin.database(), currentDatabase(bob.id()), "the pool of a user reaches that user's database");
+  }
+
+  @Test
+  @DisplayName("concurrent registrations with one email create one account and leave no stray database")
+  void concurrentDuplicateRegistrations() throws Exception {
+    String email = "race-" + UUID.randomUUID() + "@example.com";
+    List<Future<HttpResponse<Buffer>>> attempts = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      attempts.add(api.web().post("/api/v1/auth/register").sendJsonObject(
+          new JsonObject().put("email", email).put("password", Users.PASSWORD)));
+    }
+    Future.join(attempts).await(60, TimeUnit.SECONDS);
+    long created = attempts.stream().filter(a -> a.result().statusCode() == 201).count();
+    long conflicts = attempts.stream().filter(a -> a.result().statusCode() == 409).count();
+    assertEquals(1, created, "exactly one registration succeeds");
+    assertEquals(4, conflicts, "the others are told the email is taken");
+    try (Connection c = TestDatabase.connect(server.master()); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM pg_database WHERE datname LIKE '"
+            + server.scope().tenantPrefix() + "%') AS databases, (SELECT count(*) FROM pg_roles WHERE rolname LIKE '"
+            + server.scope().tenantPrefix() + "%') AS roles")) {
+      rs.next();
+      assertEquals(rs.getLong("users"), rs.getLong("databases"), "one database per user, none left behind");
+      assertEquals(rs.getLong("users"), rs.getLong("roles"), "one role per user, none left behind");
+    }
+  }
+
+  @Test
+  @DisplayName("concurrent first requests share one pool, and pools stay within their bound")
+  void poolsAreSharedAndBounded() throws Exception {
+    TestUser ann = Users.register(api);
+    double before = created();
+    List<Future<String>> uses = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      uses.add(pools().withPool(ann.id(), pool -> pool.query("SELECT current_database()").execute()
+          .map(rows -> rows.iterator().next().getString(0))));
+    }
+    Future.all(uses).await(30, TimeUnit.SECONDS);
+    assertEquals(before + 1, created(), "twenty concurrent first uses create one pool");
+
+    for (int i = 0; i < 5; i++) {
+      currentDatabase(Users.register(api).id());
+      assertTrue(pools().openCount() <= 3, "never more pools than configured: " + pools().openCount());
+    }
+  }
+
+  @Test
+  @DisplayName("more tenants busy at once than the pool bound: every request is served, none loses its pool")
+  void boundNeverClosesAPoolInUse() throws Exception {
+    List<Users.TestUser> users = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      users.add(Users.register(api));
+    }
+    List<Future<String>> busy = new ArrayList<>();
+    for (Users.TestUser user : users) {
+      busy.add(pools().withPool(user.id(), pool -> pool.query("SELECT current_database() FROM pg_sleep(0.3)")
+          .execute().map(rows -> rows.iterator().next().getString(0))));
+    }
+    Future.join(busy).await(60, TimeUnit.SECONDS);
+    for (int i = 0; i < users.size(); i++) {
+      int n = i;
+      assertTrue(busy.get(i).succeeded(), () -> "request " + n + " failed: " + busy.get(n).cause());
+    }
+  }
+
+  @Test
+  @DisplayName("a tenant whose database is unreachable gets fast 503s while others are served")
+  void unreachableTenant() throws Exception {
+    TestUser ann = Users.register(api);
+    TestUser bob = Users.register(api);
+    try (Connection c = TestDatabase.connect(server.master());
+         PreparedStatement s = c.prepareStatement("UPDATE tenant_databases SET kind = 'external', host = '127.0.0.1', "
+             + "port = ?, database = 'gone', username = 'gone' WHERE user_id = ?")) {
+      s.setInt(1, TestPorts.free());
+      s.setObject(2, ann.id());
+      assertEquals(1, s.executeUpdate());
+    }
+    pools().evict(ann.id()).await(10, TimeUnit.SECONDS);
+
+    Throwable first = failureOf(ann.id());
+    assertEquals(503, assertInstanceOf(ApiException.class, first).status(), "an unreachable database is a 503");
+    double attempts = created();
+    Throwable second = failureOf(ann.id());
+    assertEquals(503, ((ApiException) second).status());
+    assertEquals(attempts, created(), "while the breaker is open no new connection is attempted");
+    assertEquals(1, pools().failingCount());
+    assertEquals(tenantTarget(bob.id()).database(), currentDatabase(bob.id()), "another tenant is unaffected");
+  }
+
+  @Test
+  @DisplayName("a tenant database behind the current schema is migrated before first use")
+  void migratesBeforeFirstUse() throws Exception {
+    TestUser ann = Users.register(api);
+    try (Connection c = TestDatabase.connect(server.master());
+         PreparedStatement s = c.prepareStatement("UPDATE tenant_databases SET schema_version = 0 WHERE user_id = ?")) {
+      s.setObject(1, ann.id());
+      s.executeUpdate();
+    }
+    pools().evict(ann.id()).await(10, TimeUnit.SECONDS);
+    currentDatabase(ann.id());
+    assertEquals(Migrations.TENANT_SCHEMA_VERSION, registry(ann.id()).getInteger("schema_version"));
+  }
+
+  private static TenantPools pools() {
+    return server.app().tenantPools();
+  }
+
+  private static double created() {
+    return server.metrics().get("cmb_tenant_pools_created_total").counter().count();
+  }
+
+  private static String currentDatabase(UUID user) throws Exception {
+    return pools().withPool(user, pool -> pool.query("SELECT current_database()").execute()
+        .map(rows -> rows.iterator().next().getString(0))).await(30, TimeUnit.SECONDS);
+  }
+
+  private static Throwable failureOf(UUID user) {
+    Future<Object> attempt = pools().withPool(user, pool -> pool.query("SELECT 1").execute().map(rows -> null));
+    try {
+      attempt.await(30, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // the failure is inspected below
+    }
+    assertTrue(attempt.failed(), "the request for an unreachable tenant fails");
+    return attempt.cause();
+  }
+
+  private static JsonObject registry(UUID user) throws Exception {
+    try (Connection c = TestDatabase.connect(server.master());
+         PreparedStatement s = c.prepareStatement("SELECT id, kind, active, schema_version, database, username, "
+             + "password_sealed FROM tenant_databases WHERE user_id = ?")) {
+      s.setObject(1, user);
+      try (ResultSet rs = s.executeQuery()) {
+        assertTrue(rs.next(), "a registry row exists");
+        return new JsonObject().put("id", rs.getString("id")).put("kind", rs.getString("kind"))
+            .put("active", rs.getBoolean("active")).put("schema_version", rs.getInt("schema_version"))
+            .put("database", rs.getString("database")).put("username", rs.getString("username"))
+            .put("password_sealed", rs.getString("password_sealed"));
+      }
+    }
+  }
+
+  /** How the tenant's own role logs in to its database, with the password opened by the master key. */
+  private static DbTarget tenantTarget(UUID user) throws Exception {
+    JsonObject row = registry(user);
+    String password = new SecretBox(Base64.getDecoder().decode(TestServer.SHARED_MASTER_KEY))
+        .open(row.getString("password_sealed"), row.getString("id"));
+    return server.master().withDatabase(row.getString("database")).withLogin(row.getString("username"), password);
+  }
+}
