@@ -109,13 +109,14 @@ final class Generation implements Provider.StreamSink {
     over = true;
     String model = answer.model() != null ? answer.model() : assembled.model();
     persist(answer.stopReason(), answer.usage(), answer.blocks(), model).onComplete(saved -> {
+      // Off the running list before anyone hears it ended: a late joiner never gets the snapshot of a finished answer.
+      owner.finished(this, saved.succeeded() ? saved.result() : null);
       if (saved.failed()) {
         announceError("persist_failed", "The answer could not be stored: " + saved.cause().getMessage(), null);
       } else {
         announceDone(saved.result());
         owner.afterAnswer(this, assembled, saved.result(), answer.usage());
       }
-      owner.finished(this, saved.succeeded() ? saved.result() : null);
     });
   }
 
@@ -127,16 +128,16 @@ final class Generation implements Provider.StreamSink {
     over = true;
     LOG.info("generation {} failed: {} ({})", id, failure.code(), failure.reason());
     if (currentText().isEmpty()) {
-      announceError(failure.code(), failure.reason(), null);
       owner.finished(this, null);
+      announceError(failure.code(), failure.reason(), null);
       return;
     }
     persist("error", failure.usage(), textBlocks(), assembled.model()).onComplete(saved -> {
+      owner.finished(this, saved.succeeded() ? saved.result() : null);
       announceError(failure.code(), failure.reason(), saved.succeeded() ? saved.result() : null);
       if (saved.succeeded()) {
         announceCreated(saved.result());
       }
-      owner.finished(this, saved.succeeded() ? saved.result() : null);
     });
   }
 
@@ -159,17 +160,17 @@ final class Generation implements Provider.StreamSink {
   private void finishCancelled() {
     over = true;
     if (currentText().isEmpty()) {
-      announceError("cancelled", "The answer was cancelled before it began.", null);
       owner.finished(this, null);
+      announceError("cancelled", "The answer was cancelled before it began.", null);
       return;
     }
     persist("cancelled", null, textBlocks(), assembled.model()).onComplete(saved -> {
+      owner.finished(this, saved.succeeded() ? saved.result() : null);
       if (saved.succeeded()) {
         announceDone(saved.result());
       } else {
         announceError("persist_failed", "The partial answer could not be stored.", null);
       }
-      owner.finished(this, saved.succeeded() ? saved.result() : null);
     });
   }
 

@@ -199,10 +199,6 @@ public final class Generations {
   }
 
   /**
-   * The {@code StreamSnapshots} hook: the text so far of every answer in progress in the conversation — this node's
-   * from memory, else (another node's) from Redis when configured.
-   */
-  /**
    * The realtime hook: a late joiner first gets each running answer's text so far as one {@code assistant.delta}
    * frame carrying the index of the last delta it includes ({@code snapshot: true}); later deltas have greater indexes.
    */
@@ -215,6 +211,10 @@ public final class Generations {
         .toList());
   }
 
+  /**
+   * The text so far of every answer in progress in the conversation: this node's from memory, else (another node's)
+   * from Redis when configured.
+   */
   public Future<List<StreamSnapshot>> snapshots(UUID tenant, UUID conversationId) {
     List<StreamSnapshot> local = new ArrayList<>();
     Set<Generation> running = byConversation.get(conversationId);

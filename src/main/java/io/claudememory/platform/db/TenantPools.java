@@ -68,6 +68,8 @@ public final class TenantPools {
     volatile UUID database;
     long lastUsed = System.nanoTime();
     int inFlight;
+    /** Out of the map: closed as soon as nothing runs on it any more. */
+    boolean retired;
 
     Entry(UUID tenant) {
       this.tenant = tenant;
@@ -187,14 +189,17 @@ public final class TenantPools {
     }
   }
 
-  /** Closes and forgets a tenant's pool, e.g. after its database was switched. */
+  /**
+   * Forgets a tenant's pool, e.g. after its database was switched: the next call opens a new one, and the old one
+   * closes once the work still running on it has finished.
+   */
   public Future<Void> evict(UUID tenant) {
     Entry entry;
     synchronized (this) {
-      entry = pools.remove(tenant);
+      entry = pools.get(tenant);
     }
     brokenUntil.remove(tenant);
-    return entry == null ? Future.succeededFuture() : closeEntry(entry);
+    return entry == null ? Future.succeededFuture() : retire(entry);
   }
 
   public synchronized int openCount() {
@@ -232,14 +237,30 @@ public final class TenantPools {
 
   private void release(Entry entry) {
     Gate gate;
+    boolean close;
     synchronized (this) {
       entry.inFlight--;
       entry.lastUsed = System.nanoTime();
       gate = entry.inFlight == 0 ? gates.get(entry.tenant) : null;
+      close = entry.inFlight == 0 && entry.retired;
     }
     if (gate != null) {
       gate.drained.tryComplete();
     }
+    if (close) {
+      closeEntry(entry);
+    }
+  }
+
+  /** Takes the entry out of use; it closes now when idle, otherwise when its last call is released. */
+  private Future<Void> retire(Entry entry) {
+    boolean idle;
+    synchronized (this) {
+      pools.remove(entry.tenant, entry);
+      entry.retired = true;
+      idle = entry.inFlight == 0;
+    }
+    return idle ? closeEntry(entry) : Future.succeededFuture();
   }
 
   private synchronized boolean isCurrent(UUID tenant, Entry entry) {
@@ -247,19 +268,18 @@ public final class TenantPools {
   }
 
   /**
-   * After a tenant's database was switched: closes its pool unless that pool already connects to {@code active}
-   * (a pool opened after the switch must not be closed under the requests using it).
+   * After a tenant's database was switched: retires its pool unless that pool connects to {@code active} (a pool
+   * opened after the switch must stay). A pool still opening is judged once it knows its database.
    */
   public Future<Void> evictUnless(UUID tenant, UUID active) {
     Entry entry;
     synchronized (this) {
       entry = pools.get(tenant);
-      if (entry == null || active.equals(entry.database)) {
-        return Future.succeededFuture();
-      }
-      pools.remove(tenant);
     }
-    return closeEntry(entry);
+    if (entry == null) {
+      return Future.succeededFuture();
+    }
+    return entry.pool.transform(opened -> active.equals(entry.database) ? Future.succeededFuture() : retire(entry));
   }
 
   private Future<Pool> open(UUID tenant, Entry entry) {
