@@ -10,7 +10,9 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.vertx.core.Future;
+import io.claudememory.platform.http.RequestIds;
 import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-@DisplayName("Per-tenant write freeze of the tenant pools (used while switching databases)")
-class TenantWriteFreezeTest {
+@DisplayName("Tenant pools: the per-tenant write freeze of a database switch, eviction under load, caller contexts")
+class TenantPoolsTest {
   static TestServer server;
   static TenantPools pools;
 
@@ -111,5 +113,27 @@ class TenantWriteFreezeTest {
     pools.evictUnless(ann.id(), UUID.randomUUID()).await(10, TimeUnit.SECONDS);
     hold2.complete();
     assertEquals(annDb, onStale.await(10, TimeUnit.SECONDS), "work on a stale pool finishes before it closes");
+  }
+
+  @Test
+  @DisplayName("calls that wait for a pool being opened continue on their own context, with their own request id")
+  void waitersKeepTheirContext() throws Exception {
+    TestUser ann = Users.register(server.client());
+    pools.evict(ann.id()).await(10, TimeUnit.SECONDS);
+    ContextInternal loop = (ContextInternal) server.app().vertx().getOrCreateContext();
+    Promise<String> first = Promise.promise();
+    Promise<String> second = Promise.promise();
+    loop.runOnContext(v -> {
+      // Both calls start before the pool has opened: the second waits for the one the first call opens.
+      for (String id : new String[] {"first", "second"}) {
+        ContextInternal request = loop.duplicate();
+        RequestIds.LOCAL.put(request, id);
+        request.runOnContext(w -> pools.withPool(ann.id(), pool -> pool.query("SELECT 1").execute()
+                .map(rows -> RequestIds.current()))
+            .onComplete(id.equals("first") ? first : second));
+      }
+    });
+    assertEquals("first", first.future().await(10, TimeUnit.SECONDS));
+    assertEquals("second", second.future().await(10, TimeUnit.SECONDS), "the waiter kept its own request id");
   }
 }
