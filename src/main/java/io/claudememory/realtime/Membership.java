@@ -14,8 +14,10 @@ import java.util.List;
  * <p>Ordering rule: a socket never receives a {@code message.created} whose seq it already has, and never silently
  * skips one. While joining or catching up ({@code syncing}) live events are buffered; persisted messages after
  * {@code lastSent} are read from the database and sent; then the buffer is flushed, dropping what was already sent.
- * A live event that skips ahead (published out of order, or lost by Redis) starts a catch-up from the database: seqs
- * are allocated under the conversation's row lock and published after commit, so every earlier one is readable.
+ * A live event that skips ahead starts a catch-up from the database: seqs are allocated under the conversation's row
+ * lock and published after commit, so every earlier one is readable. Swapped publications are put back in order for
+ * the whole room by {@link RoomOrder} first, so this happens only at the edges (an event lost for good, a join racing
+ * the room's first events).
  */
 final class Membership {
   private static final int BUFFER_LIMIT = 10_000;

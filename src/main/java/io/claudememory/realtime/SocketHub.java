@@ -39,6 +39,8 @@ final class SocketHub {
   private static final class Channel<T> {
     final Set<T> members = new LinkedHashSet<>();
     MessageConsumer<JsonObject> consumer;
+    /** Rooms only: their persisted events in seq order. */
+    RoomOrder order;
   }
 
   /** One last_seq read in flight per room; joiners arriving meanwhile share the next read, started after it. */
@@ -105,8 +107,15 @@ final class SocketHub {
     String address = membership.grant.address();
     Channel<Membership> channel = rooms.get(address);
     if (channel == null) {
-      channel = new Channel<>();
+      Channel<Membership> created = new Channel<>();
+      channel = created;
       rooms.put(address, channel);
+      channel.order = new RoomOrder(this, membership.grant, (envelope, text) -> {
+        for (Membership member : List.copyOf(created.members)) {
+          member.onEvent(envelope, text);
+        }
+        delivered(envelope);
+      });
       channel.consumer = rt.bus.localConsumer(address, msg -> onRoomEvent(address, msg.body()));
       rt.nodeRooms.acquire(address);
     }
@@ -129,6 +138,7 @@ final class SocketHub {
     Channel<Membership> channel = rooms.get(address);
     if (channel != null && channel.members.remove(membership) && channel.members.isEmpty()) {
       rooms.remove(address);
+      channel.order.close();
       channel.consumer.unregister();
       rt.nodeRooms.release(address);
     }
@@ -179,6 +189,10 @@ final class SocketHub {
   private void readSeq(RoomGrant grant, SeqRead read) {
     Promise<Long> promise = read.current;
     here(rt.history.lastSeq(grant)).onComplete(ar -> {
+      Channel<Membership> channel = rooms.get(grant.address());
+      if (ar.succeeded() && channel != null) {
+        channel.order.knownUpTo(ar.result());
+      }
       promise.handle(ar);
       if (read.next != null) {
         read.current = read.next;
@@ -229,11 +243,7 @@ final class SocketHub {
     if (channel == null) {
       return;
     }
-    String text = envelope.getJsonObject("frame").encode();
-    for (Membership membership : List.copyOf(channel.members)) {
-      membership.onEvent(envelope, text);
-    }
-    delivered(envelope);
+    channel.order.accept(envelope, envelope.getJsonObject("frame").encode());
   }
 
   private void onUserEvent(String address, JsonObject envelope) {

@@ -4,10 +4,12 @@ import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestPorts;
 import io.claudememory.support.TestRedis;
 import io.claudememory.support.TestServer;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -24,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,7 +41,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RealtimeBench {
   private static final String MARK = "\"content\":\"bench:";
-  private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+  private static final int CLIENT_LOOPS = 2;
+  private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(CLIENT_LOOPS));
+  /** One context per client event loop: sockets are spread over them (a connection stays on its opener's loop). */
+  private final List<Context> loops = new ArrayList<>();
+  /** Close codes of sockets the server closed while a room run was measuring. */
+  private final Map<Short, AtomicInteger> serverCloses = new ConcurrentHashMap<>();
+  private volatile boolean measuring;
   private final List<Process> nodes = new ArrayList<>();
   private final JsonObject results = new JsonObject();
   private TestDatabase.Scope scope;
@@ -60,6 +69,17 @@ public final class RealtimeBench {
   }
 
   private void run(Map<String, Integer> opts) throws Exception {
+    for (int i = 0; i < CLIENT_LOOPS; i++) {
+      vertx.deployVerticle(new VerticleBase() {
+        @Override
+        public Future<?> start() {
+          synchronized (loops) {
+            loops.add(context);
+          }
+          return Future.succeededFuture();
+        }
+      }).await(10, TimeUnit.SECONDS);
+    }
     scope = TestDatabase.create();
     String redis = TestRedis.url();
     int portA = TestPorts.free();
@@ -102,7 +122,14 @@ public final class RealtimeBench {
 
   private Process startNode(String id, int port, String redis) throws IOException {
     Path data = Files.createTempDirectory("cmb-bench");
-    ProcessBuilder pb = new ProcessBuilder("java", "-Xmx1g", "-jar", "target/claude-memory-backend.jar");
+    List<String> command = new ArrayList<>(List.of("java", "-Xmx1g"));
+    // e.g. BENCH_SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=bench-results/{node}.jfr to profile the nodes
+    String extra = System.getenv("BENCH_SERVER_JAVA_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      command.addAll(Arrays.asList(extra.replace("{node}", id).trim().split("\\s+")));
+    }
+    command.addAll(List.of("-jar", "target/claude-memory-backend.jar"));
+    ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = pb.environment();
     env.put("DATABASE_URL", TestServer.uri(scope.master()));
     env.put("PORT", Integer.toString(port));
@@ -168,6 +195,11 @@ public final class RealtimeBench {
         return;
       }
       var ws = client.webSocket();
+      ws.closeHandler(v -> {
+        if (measuring && ws.closeStatusCode() != null) {
+          serverCloses.computeIfAbsent(ws.closeStatusCode(), code -> new AtomicInteger()).incrementAndGet();
+        }
+      });
       ws.textMessageHandler(text -> {
         if (text.startsWith("{\"type\":\"ready\"")) {
           if (ready.incrementAndGet() + failed.get() == count) {
@@ -191,7 +223,7 @@ public final class RealtimeBench {
           });
     };
     for (int i = 0; i < Math.min(256, count); i++) {
-      vertx.runOnContext(v -> next[0].run());
+      loops.get(i % loops.size()).runOnContext(v -> next[0].run());
     }
     all.future().await(600, TimeUnit.SECONDS);
     if (failed.get() > 0) {
@@ -237,6 +269,7 @@ public final class RealtimeBench {
     Promise<Void> allJoined = Promise.promise();
     String join = new JsonObject().put("type", "join_room").put("data", new JsonObject().put("room_id",
         room.toString())).encode();
+    Map<WebSocket, AtomicInteger> perSocket = new ConcurrentHashMap<>();
     java.util.function.Function<Samples, java.util.function.BiConsumer<WebSocket, String>> handler =
         samples -> (ws, text) -> {
           int at = text.indexOf(MARK);
@@ -244,6 +277,7 @@ public final class RealtimeBench {
             long now = System.nanoTime();
             int end = text.indexOf('"', at + MARK.length());
             samples.add(now - Long.parseLong(text.substring(at + MARK.length(), end)));
+            perSocket.computeIfAbsent(ws, k -> new AtomicInteger()).incrementAndGet();
           } else if (text.startsWith("{\"type\":\"joined\"")) {
             if (joined.incrementAndGet() == members) {
               allJoined.tryComplete();
@@ -260,6 +294,9 @@ public final class RealtimeBench {
     WebSocket publisher = open(client, portA, token, 1, null).get(0);
     atA.reset();
     atB.reset();
+    serverCloses.clear();
+    measuring = true;
+    JsonObject serverBefore = serverCounters(portA, portB);
     int total = rate * seconds;
     AtomicLong published = new AtomicLong();
     long start = System.nanoTime();
@@ -284,13 +321,24 @@ public final class RealtimeBench {
       Thread.sleep(20);
     }
     double elapsed = (System.nanoTime() - start) / 1e9;
+    measuring = false;
+    long complete = everyone.stream().filter(ws -> perSocket.getOrDefault(ws, new AtomicInteger()).get() >= total)
+        .count();
+    JsonObject closes = new JsonObject();
+    serverCloses.forEach((code, n) -> closes.put(Short.toString(code), n.get()));
+    JsonObject serverAfter = serverCounters(portA, portB);
+    JsonObject serverDuring = new JsonObject();
+    serverAfter.forEach(e -> serverDuring.put(e.getKey(), (Double) e.getValue() - serverBefore.getDouble(e.getKey(),
+        0.0)));
     long[] all = Samples.merged(atA, atB);
     long received = atA.count() + atB.count();
     JsonObject r = new JsonObject().put("members", members).put("membersOnNodeA", onA).put("membersOnNodeB", onB)
         .put("publishRatePerSecond", rate).put("messagesPublished", total).put("deliveriesExpected", expected)
         .put("deliveriesReceived", received).put("seconds", round(elapsed))
         .put("deliveriesPerSecond", round(received / elapsed))
-        .put("p50Ms", pct(all, 0.50)).put("p99Ms", pct(all, 0.99)).put("maxMs", pct(all, 1.0));
+        .put("p50Ms", pct(all, 0.50)).put("p99Ms", pct(all, 0.99)).put("maxMs", pct(all, 1.0))
+        .put("membersWithEveryMessage", complete).put("socketsClosedByServerDuringRun", closes)
+        .put("serverCountersDuringRun", serverDuring);
     if (onB > 0) {
       long[] viaA = Samples.merged(atA);
       long[] viaB = Samples.merged(atB);
@@ -304,6 +352,25 @@ public final class RealtimeBench {
     everyone.add(publisher);
     Future.join(everyone.stream().map(WebSocket::close).toList()).await(120, TimeUnit.SECONDS);
     client.close().await(60, TimeUnit.SECONDS);
+  }
+
+  /** The nodes' realtime counters ({@code cmb_ws_*_total}), summed over both ports when they differ. */
+  private JsonObject serverCounters(int portA, int portB) throws Exception {
+    JsonObject sums = new JsonObject();
+    WebClient http = WebClient.create(vertx);
+    for (int port : portA == portB ? new int[] {portA} : new int[] {portA, portB}) {
+      String text = http.get(port, "127.0.0.1", "/api/v1/health/metrics").send().await(30, TimeUnit.SECONDS)
+          .bodyAsString();
+      for (String line : text.split("\n")) {
+        if (line.startsWith("cmb_ws_") && line.contains("_total ")) {
+          String name = line.substring(0, line.indexOf(' '));
+          double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          sums.put(name, sums.getDouble(name, 0.0) + value);
+        }
+      }
+    }
+    http.close();
+    return sums;
   }
 
   /** Latency samples recorded from client event loops. */
