@@ -254,6 +254,7 @@ public final class RealtimeBench {
         .put("heapKbPerSocketAfterGc", round((heapAfter - heapBefore) / 1024.0 / n))
         .put("note", "each socket authenticated with a JWT in ?token=, 256 upgrades in flight; fd limit "
             + "20,000 per process bounds the count");
+    r.put("metricsScrapeWithSocketsOpen", scrapeTimes(port, 10));
     results.put("idle_sockets", r);
     System.out.println("idle sockets: " + r.encode());
     Future.join(sockets.stream().map(WebSocket::close).toList()).await(120, TimeUnit.SECONDS);
@@ -352,6 +353,23 @@ public final class RealtimeBench {
     everyone.add(publisher);
     Future.join(everyone.stream().map(WebSocket::close).toList()).await(120, TimeUnit.SECONDS);
     client.close().await(60, TimeUnit.SECONDS);
+  }
+
+  /** Times {@code rounds} scrapes of the Prometheus endpoint, one at a time: what a scraper pays at this load. */
+  private JsonObject scrapeTimes(int port, int rounds) throws Exception {
+    WebClient http = WebClient.create(vertx);
+    long[] ms = new long[rounds];
+    int bytes = 0;
+    for (int i = 0; i < rounds; i++) {
+      long start = System.nanoTime();
+      bytes = http.get(port, "127.0.0.1", "/api/v1/health/metrics").send().await(60, TimeUnit.SECONDS).body()
+          .length();
+      ms[i] = System.nanoTime() - start;
+    }
+    http.close();
+    Arrays.sort(ms);
+    return new JsonObject().put("rounds", rounds).put("medianMs", round(ms[rounds / 2] / 1e6))
+        .put("maxMs", round(ms[rounds - 1] / 1e6)).put("bytes", bytes);
   }
 
   /** The nodes' realtime counters ({@code cmb_ws_*_total}), summed over both ports when they differ. */
