@@ -136,7 +136,7 @@ public final class Generations {
   }
 
   /**
-   * A generation between admission (its slot taken) and its start (the checks passed, the generation listed): a
+   * An answer between admission (the call to {@link #start}) and its listing (checks passed, generation created): a
    * cancel arriving meanwhile is kept here, and the generation starts cancelled.
    */
   private static final class Admission {
@@ -251,8 +251,8 @@ public final class Generations {
 
   /**
    * Cancels this node's generations in the conversation ({@code tenant} null: whoever owns it), including those still
-   * starting: one admitted but not yet running starts cancelled, and one not yet sent upstream never is. Returns how
-   * many were reached.
+   * starting: one admitted but not yet listed starts cancelled, and one whose request was not sent yet never sends it.
+   * Returns how many were reached (one caught exactly as it gets listed may count twice).
    *
    * <p>Admissions are looked at before running generations: a start lists its generation before it settles its
    * admission, so a cancel that finds the admission settled finds the generation listed.
