@@ -306,7 +306,7 @@ public final class Application {
             portable.maxUploadBytes())::mount,
         new WebhookRoutes(webhooks, authenticator)::mount,
         new AuditRoutes(new AuditTrail(master.pool(), tenantPools), authenticator)::mount,
-        new ClaudeRoutes(authenticator, generations)::mount,
+        new ClaudeRoutes(authenticator, generations, access)::mount,
         new UsageRoutes(authenticator, tenantPools)::mount));
   }
 

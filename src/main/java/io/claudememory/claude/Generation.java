@@ -36,7 +36,8 @@ final class Generation implements Provider.StreamSink {
   private boolean flushScheduled;
   private ContextAssembler.Assembled assembled;
   private Provider.Upstream upstream;
-  private boolean cancelRequested;
+  /** The request is being assembled: until that is done the generation keeps its slot, even once over. */
+  private boolean assembling;
   private boolean over;
 
   Generation(Generations owner, Context context, UUID tenant, UUID conversationId, UUID userMessageId,
@@ -54,23 +55,33 @@ final class Generation implements Provider.StreamSink {
   }
 
   void run() {
+    if (over) {
+      return; // cancelled before it began
+    }
     if (owner.redis != null) {
       owner.redis.register(ref);
     }
+    assembling = true;
     owner.pools.withPool(tenant, pool -> owner.assembler.assemble(pool, tenant, conversationId, userMessageId,
         options)).onComplete(result -> {
+          assembling = false;
+          if (over) {
+            owner.assemblyDropped(this); // cancelled meanwhile: the request is never sent
+            return;
+          }
           if (result.failed()) {
             LOG.warn("generation {}: request assembly failed: {}", id, result.cause().getMessage());
             failed(UpstreamFailure.of("internal_error", "The request could not be assembled.", 0));
             return;
           }
           assembled = result.result();
-          if (cancelRequested) {
-            finishCancelled();
-            return;
-          }
           upstream = owner.provider.stream(assembled.request(), conversationId.toString(), this);
         });
+  }
+
+  /** Whether the request is still being assembled (its slot is then freed by {@link Generations#assemblyDropped}). */
+  boolean assembling() {
+    return assembling;
   }
 
   @Override
@@ -141,19 +152,20 @@ final class Generation implements Provider.StreamSink {
     });
   }
 
-  /** Stops the upstream request; what came so far is persisted with stop reason {@code cancelled}. */
+  /**
+   * Stops the answer: the upstream request is closed and what came so far is persisted with stop reason
+   * {@code cancelled}. A cancel that comes before the request was sent (still starting or assembling) ends the answer
+   * at once with {@code assistant.error} {@code cancelled}: nothing is stored and the request is never sent.
+   */
   void cancel() {
     context.runOnContext(v -> {
-      if (over || cancelRequested) {
+      if (over) {
         return;
       }
-      cancelRequested = true;
-      if (assembled != null) {
-        if (upstream != null) {
-          upstream.cancel();
-        }
-        finishCancelled();
+      if (upstream != null) {
+        upstream.cancel();
       }
+      finishCancelled();
     });
   }
 

@@ -45,6 +45,7 @@ public final class Generations {
   private final Map<UUID, Generation> byMessage = new ConcurrentHashMap<>();
   private final Map<UUID, Set<Generation>> byConversation = new ConcurrentHashMap<>();
   private final Map<UUID, JsonObject> recentlyFinished = new ConcurrentHashMap<>();
+  private final Map<UUID, Set<Admission>> admitting = new ConcurrentHashMap<>();
   private final Map<UUID, Integer> perUser = new HashMap<>();
   private int active;
 
@@ -90,8 +91,11 @@ public final class Generations {
     if (provider == null) {
       return Future.failedFuture(GenerationRefused.noProvider());
     }
+    // Admitted before the slot is taken: whoever sees the slot taken can cancel the answer.
+    Admission admission = admit(tenant, conversationId);
     GenerationRefused refusal = reserve(tenant);
     if (refusal != null) {
+      settle(conversationId, admission);
       return Future.failedFuture(refusal);
     }
     JsonObject opts = options == null ? new JsonObject() : options;
@@ -118,10 +122,63 @@ public final class Generations {
             running.add(generation);
             return running;
           });
+          // Settled only once the generation is listed, so a concurrent cancel reaches one or the other (see cancel).
+          if (settle(conversationId, admission)) {
+            generation.cancel();
+          }
           context.runOnContext(x -> generation.run());
           return new Started(generation.id, generation.assistantMessageId);
         })
-        .onFailure(err -> release(tenant));
+        .onFailure(err -> {
+          settle(conversationId, admission);
+          release(tenant);
+        });
+  }
+
+  /**
+   * An answer between admission (the call to {@link #start}) and its listing (checks passed, generation created): a
+   * cancel arriving meanwhile is kept here, and the generation starts cancelled.
+   */
+  private static final class Admission {
+    final UUID tenant;
+    private boolean cancelled;
+    private boolean settled;
+
+    Admission(UUID tenant) {
+      this.tenant = tenant;
+    }
+
+    /** False once settled: the generation is listed by then, and the caller reaches it there. */
+    synchronized boolean cancel() {
+      if (!settled) {
+        cancelled = true;
+      }
+      return !settled;
+    }
+
+    /** Whether a cancel came first. */
+    synchronized boolean settle() {
+      settled = true;
+      return cancelled;
+    }
+  }
+
+  private Admission admit(UUID tenant, UUID conversationId) {
+    Admission admission = new Admission(tenant);
+    admitting.compute(conversationId, (k, set) -> {
+      Set<Admission> pending = set == null ? ConcurrentHashMap.newKeySet() : set;
+      pending.add(admission);
+      return pending;
+    });
+    return admission;
+  }
+
+  private boolean settle(UUID conversationId, Admission admission) {
+    admitting.computeIfPresent(conversationId, (k, set) -> {
+      set.remove(admission);
+      return set.isEmpty() ? null : set;
+    });
+    return admission.settle();
   }
 
   private synchronized GenerationRefused reserve(UUID tenant) {
@@ -162,7 +219,10 @@ public final class Generations {
     });
   }
 
-  /** Called once by a generation when it is over, persisted ({@code message}) or not. */
+  /**
+   * Called once by a generation when it is over, persisted ({@code message}) or not. Its slot is released now, or by
+   * {@link #assemblyDropped} when it ended (cancelled) while its request was still being assembled.
+   */
   void finished(Generation generation, JsonObject message) {
     byMessage.remove(generation.assistantMessageId);
     byConversation.computeIfPresent(generation.conversationId, (k, set) -> {
@@ -174,6 +234,13 @@ public final class Generations {
     }
     recentlyFinished.put(generation.assistantMessageId, message == null ? new JsonObject() : message);
     vertx.setTimer(FINISHED_KEPT_MS, t -> recentlyFinished.remove(generation.assistantMessageId));
+    if (!generation.assembling()) {
+      release(generation.tenant);
+    }
+  }
+
+  /** A generation that ended while its request was being assembled frees its slot once that work is done. */
+  void assemblyDropped(Generation generation) {
     release(generation.tenant);
   }
 
@@ -182,17 +249,31 @@ public final class Generations {
     afterwards.run(generation, assembled, message, usage);
   }
 
-  /** Cancels this node's generations in the conversation ({@code tenant} null: whoever owns it); returns how many. */
+  /**
+   * Cancels this node's generations in the conversation ({@code tenant} null: whoever owns it), including those still
+   * starting: one admitted but not yet listed starts cancelled, and one whose request was not sent yet never sends it.
+   * Returns how many were reached (one caught exactly as it gets listed may count twice).
+   *
+   * <p>Admissions are looked at before running generations: a start lists its generation before it settles its
+   * admission, so a cancel that finds the admission settled finds the generation listed.
+   */
   public int cancel(UUID tenant, UUID conversationId) {
-    Set<Generation> running = byConversation.get(conversationId);
-    if (running == null) {
-      return 0;
-    }
     int count = 0;
-    for (Generation generation : running) {
-      if (tenant == null || tenant.equals(generation.tenant)) {
-        generation.cancel();
-        count++;
+    Set<Admission> starting = admitting.get(conversationId);
+    if (starting != null) {
+      for (Admission admission : starting) {
+        if ((tenant == null || tenant.equals(admission.tenant)) && admission.cancel()) {
+          count++;
+        }
+      }
+    }
+    Set<Generation> running = byConversation.get(conversationId);
+    if (running != null) {
+      for (Generation generation : running) {
+        if (tenant == null || tenant.equals(generation.tenant)) {
+          generation.cancel();
+          count++;
+        }
       }
     }
     return count;

@@ -21,6 +21,9 @@ import java.time.temporal.ChronoUnit;
  * {@code GET /api/v1/usage?from&to&groupBy=day|model|project}: tokens used by the caller's assistant messages,
  * from the usage persisted with each ({@code from} inclusive, {@code to} exclusive; dates or date-times; default the
  * last 30 days). Input, output and both cache counts are kept apart; {@code totalTokens} adds all four.
+ *
+ * <p>Usage is per tenant database: the caller's own conversations, including answers members of their shared projects
+ * asked for there; what the caller asks for in a project shared with them is the project owner's usage.
  */
 public final class UsageRoutes {
   private final Authenticator auth;

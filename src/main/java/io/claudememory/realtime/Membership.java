@@ -6,7 +6,9 @@ import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One socket in one room. Confined to the socket's event loop.
@@ -18,12 +20,22 @@ import java.util.List;
  * lock and published after commit, so every earlier one is readable. Swapped publications are put back in order for
  * the whole room by {@link RoomOrder} first, so this happens only at the edges (an event lost for good, a join racing
  * the room's first events).
+ *
+ * <p>Answers in progress: a joiner gets each one's text so far as one {@code assistant.delta} with {@code snapshot:
+ * true} and the {@code index} of the last delta it includes. Deltas it already includes can still reach this socket
+ * (buffered during the join, or published just after the snapshot was read); they are dropped here, so nothing
+ * arrives twice. With the answer on this node the snapshot is read from memory after the socket subscribed, so the
+ * snapshot followed by the deltas is exactly the answer. Known limit: a snapshot read from Redis (answer on another
+ * node) lags by up to one flush batch (50 ms), and deltas of that batch published before this socket subscribed are
+ * then missing.
  */
 final class Membership {
   private static final int BUFFER_LIMIT = 10_000;
   final Session session;
   final RoomGrant grant;
   private final ArrayDeque<Buffered> buffer = new ArrayDeque<>();
+  /** Answer (message id) → index of the last delta its snapshot sent here included; until that answer ends. */
+  private final Map<String, Integer> snapshotted = new HashMap<>();
   private long lastSent = -1;
   private boolean syncing;
   private boolean active = true;
@@ -73,7 +85,8 @@ final class Membership {
                   session.send(Frames.frame(Frames.JOINED, joined));
                   sendPersisted(replay.messages());
                   lastSent = Math.max(lastSent, replay.lastSent());
-                  snapshots.forEach(session::send);
+                  snapshotted.clear();
+                  snapshots.forEach(this::sendSnapshot);
                   flush(false);
                   return null;
                 }))));
@@ -132,6 +145,31 @@ final class Membership {
     active = false;
     generation++;
     buffer.clear();
+    snapshotted.clear();
+  }
+
+  private void sendSnapshot(JsonObject frame) {
+    JsonObject data = frame.getJsonObject("data");
+    snapshotted.put(data.getString("message_id"), data.getInteger("index", -1));
+    session.send(frame);
+  }
+
+  /** A delta the snapshot sent here already included; an answer's end forgets its snapshot. */
+  private boolean inSnapshot(JsonObject envelope) {
+    JsonObject frame = envelope.getJsonObject("frame");
+    JsonObject data = frame.getJsonObject("data");
+    Integer through = snapshotted.get(data.getString("message_id"));
+    if (through == null) {
+      return false;
+    }
+    String type = frame.getString("type");
+    if (Frames.ASSISTANT_DELTA.equals(type)) {
+      return data.getInteger("index", Integer.MAX_VALUE) <= through;
+    }
+    if (Frames.ASSISTANT_DONE.equals(type) || Frames.ASSISTANT_ERROR.equals(type)) {
+      snapshotted.remove(data.getString("message_id"));
+    }
+    return false;
   }
 
   private void dispatch(JsonObject envelope, String text, boolean acceptGap) {
@@ -147,6 +185,8 @@ final class Membership {
         return;
       }
       lastSent = seq;
+    } else if (!snapshotted.isEmpty() && inSnapshot(envelope)) {
+      return;
     }
     if (session.id.equals(envelope.getString("exclude"))) {
       return;

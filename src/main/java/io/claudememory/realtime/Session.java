@@ -16,8 +16,9 @@ import java.util.UUID;
  *
  * <p>Slow readers: frames go straight to the socket while its transport queue has room (bounded at half of
  * {@code outboundQueueBytes}). While it is full they wait in our own queue, where consecutive {@code assistant.delta}
- * frames of one answer are merged into one; when our queue passes the other half, the socket is closed with 4008. So
- * a reader that stops reading costs at most {@code outboundQueueBytes} (plus one frame) of server memory.
+ * frames of one answer are merged into one (carrying the index of the last delta merged); when our queue passes the
+ * other half, the socket is closed with 4008. So a reader that stops reading costs at most
+ * {@code outboundQueueBytes} (plus one frame) of server memory.
  */
 final class Session {
   final String id = UUID.randomUUID().toString();
@@ -145,11 +146,12 @@ final class Session {
   private void enqueue(String text, JsonObject delta) {
     long bytes;
     Pending last = pending.peekLast();
-    if (delta != null && last != null && last.delta != null && sameStream(last.delta, delta)) {
-      String more = delta.getJsonObject("data").getString("text", "");
+    if (delta != null && last != null && last.delta != null && continues(last.delta, delta)) {
+      JsonObject more = delta.getJsonObject("data");
+      String piece = more.getString("text", "");
       JsonObject data = last.delta.getJsonObject("data");
-      data.put("text", data.getString("text", "") + more);
-      bytes = utf8Length(more);
+      data.put("text", data.getString("text", "") + piece).put("index", more.getValue("index"));
+      bytes = utf8Length(piece);
       last.bytes += bytes;
     } else {
       Pending item = new Pending();
@@ -177,12 +179,17 @@ final class Session {
     }
   }
 
-  private static boolean sameStream(JsonObject a, JsonObject b) {
-    JsonObject x = a.getJsonObject("data");
-    JsonObject y = b.getJsonObject("data");
-    return x.getString("room_id", "").equals(y.getString("room_id"))
-        && x.getString("message_id", "").equals(y.getString("message_id"))
-        && x.getValue("index", 0).equals(y.getValue("index", 0));
+  /**
+   * Whether {@code next} carries on the answer of the delta waiting before it, so both make one frame: its text
+   * appended, and the index of the last delta it includes (the meaning of a delta's {@code index}). A snapshot is the
+   * whole text so far, never a continuation, so it is not merged into what waits before it.
+   */
+  private static boolean continues(JsonObject waiting, JsonObject next) {
+    JsonObject x = waiting.getJsonObject("data");
+    JsonObject y = next.getJsonObject("data");
+    return !y.getBoolean("snapshot", false)
+        && x.getString("room_id", "").equals(y.getString("room_id"))
+        && x.getString("message_id", "").equals(y.getString("message_id"));
   }
 
   static long utf8Length(String text) {

@@ -193,7 +193,8 @@ class RealtimeLimitsTest {
   }
 
   @Test
-  @DisplayName("while a reader's queue is full, deltas of one answer are merged, and none of the text is lost")
+  @DisplayName("while a reader's queue is full, deltas of one answer are merged, with the index of the last, and none "
+      + "of the text is lost")
   void deltasCoalesce() {
     TestUser ann = Users.register(server.client());
     UUID room = Conversations.create(server, ann.id());
@@ -213,17 +214,23 @@ class RealtimeLimitsTest {
     for (int i = 0; i < 500; i++) {
       String piece = "t" + i + " ";
       expected.append(piece);
-      events.publishAssistantDelta(ann.id(), room, answer, 0, piece);
+      events.publishAssistantDelta(ann.id(), room, answer, i, piece);
     }
     events.publishAssistant(ann.id(), room, "assistant.done", new JsonObject().put("message_id", answer.toString()));
     reader.resume();
     reader.expect("assistant.done");
     StringBuilder received = new StringBuilder();
     int deltaFrames = 0;
+    int lastIndex = -1;
     for (JsonObject frame : reader.seen()) {
       if ("assistant.delta".equals(frame.getString("type"))) {
-        received.append(frame.getJsonObject("data").getString("text"));
+        JsonObject data = frame.getJsonObject("data");
+        received.append(data.getString("text"));
         deltaFrames++;
+        int index = data.getInteger("index");
+        assertEquals(lastIndex + data.getString("text").split(" ").length, index,
+            "a merged frame carries the index of the last delta it includes");
+        lastIndex = index;
       }
     }
     assertEquals(expected.toString(), received.toString(), "the whole text, in order");
