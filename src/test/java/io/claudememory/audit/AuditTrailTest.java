@@ -24,26 +24,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("The audit trail records security events and data changes, and reads back in cursor pages")
 class AuditTrailTest {
-  private static TestServer server;
-  private static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("CMB_AUTH_STATE_CACHE_SECONDS", "0"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  private static final TestServer server = TestServer.start(Map.of("CMB_AUTH_STATE_CACHE_SECONDS", "0"));
+  private static final ApiClient api = server.client();
 
   private static List<JsonObject> trail(TestUser user, String query) {
     ApiClient.Reply reply = api.get("/api/v1/audit" + query, user.accessToken());

@@ -14,26 +14,15 @@ import io.claudememory.support.Users.TestUser;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Bring-your-own database hosts where private addresses are not allowed (production)")
 class DatabaseHostPolicyTest {
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("CMB_DATABASE_ALLOW_PRIVATE_HOSTS", "false"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of("CMB_DATABASE_ALLOW_PRIVATE_HOSTS", "false"));
+  static final ApiClient api = server.client();
 
   @Test
   @DisplayName("loopback and private hosts are refused when added or tested, names resolving to them included")

@@ -14,26 +14,15 @@ import io.claudememory.support.Users.TestUser;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Project sharing: members by email, viewer and editor roles, removal takes effect at once")
 class ProjectSharingTest {
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start();
+  static final ApiClient api = server.client();
 
   private static String project(TestUser owner) {
     Reply reply = api.post("/api/v1/projects", owner.accessToken(), new JsonObject().put("name", "shared"));

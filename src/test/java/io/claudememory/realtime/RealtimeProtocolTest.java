@@ -18,28 +18,16 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Real-time protocol on one node: authentication, rooms and every frame type")
 class RealtimeProtocolTest {
-  static TestServer server;
-  static ApiClient api;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("CMB_REALTIME_AUTH_TIMEOUT_MS", "500"));
-    api = server.client();
-    vertx = server.app().vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of("CMB_REALTIME_AUTH_TIMEOUT_MS", "500"));
+  static final ApiClient api = server.client();
+  static final Vertx vertx = server.app().vertx();
 
   private static WsClient connect(TestUser user) {
     WsClient ws = WsClient.connect(vertx, server.port(), user.accessToken());

@@ -19,28 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Resume: a reconnecting client misses nothing and gets nothing twice")
 class RealtimeResumeTest {
-  static TestServer server;
-  static ApiClient api;
-  static Vertx vertx;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of());
-    api = server.client();
-    vertx = server.app().vertx();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of());
+  static final ApiClient api = server.client();
+  static final Vertx vertx = server.app().vertx();
 
   static WsClient connect(TestServer node, TestUser user) {
     WsClient ws = WsClient.connect(node.app().vertx(), node.port(), user.accessToken());

@@ -15,27 +15,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Room events published out of order reach every socket in order, without a database read per socket")
 class RoomOrderTest {
   static final int SOCKETS = 16;
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of());
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of());
+  static final ApiClient api = server.client();
 
   private record Room(TestUser owner, UUID id, TenantSeed seed, List<WsClient> sockets) {}
 

@@ -8,26 +8,15 @@ import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.claudememory.support.WsClient;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Rooms and the REST API are one: what REST stores reaches the room, and project roles hold on /ws")
 class RoomsAndRestTest {
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start();
+  static final ApiClient api = server.client();
 
   @Test
   @DisplayName("a message posted over REST is message.created in the room; a viewer of the project joins but "

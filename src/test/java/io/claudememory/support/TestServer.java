@@ -19,6 +19,8 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -27,8 +29,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * A real node started in-process on a free port, against a fresh master database (see {@link TestDatabase}), with the
  * packaged {@code conf/application.yaml} plus test settings (a fast bcrypt cost, its own tenant prefix). Settings are
  * given as environment variables, exactly as an operator would. {@link #close()} stops the node and drops its data.
+ *
+ * <p>A test class holds its node in a {@code @RegisterExtension static final} field: started when the class is first
+ * used, closed after its last test.
  */
-public final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable, AfterAllCallback {
   private final Application app;
   private final TestDatabase.Scope scope;
   private final PrometheusMeterRegistry metrics;
@@ -141,6 +146,11 @@ public final class TestServer implements AutoCloseable {
   public void close() {
     stopNode();
     scope.drop();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 
   public static String uri(DbTarget t) {

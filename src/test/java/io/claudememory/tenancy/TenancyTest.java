@@ -30,26 +30,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Tenancy: a database of one's own, created at registration, reached through bounded pools")
 class TenancyTest {
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("CMB_DATABASE_MAX_TENANT_POOLS", "3", "CMB_DATABASE_BREAKER_OPEN_SECONDS", "30"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of("CMB_DATABASE_MAX_TENANT_POOLS", "3", "CMB_DATABASE_BREAKER_OPEN_SECONDS", "30"));
+  static final ApiClient api = server.client();
 
   @Test
   @DisplayName("registration creates a migrated database owned by the user's own role")

@@ -16,26 +16,15 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Tenant pools: the per-tenant write freeze of a database switch, eviction under load, caller contexts")
 class TenantPoolsTest {
-  static TestServer server;
-  static TenantPools pools;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    pools = server.app().tenantPools();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start();
+  static final TenantPools pools = server.app().tenantPools();
 
   private static Future<String> currentDatabase(UUID tenant) {
     return pools.withPool(tenant, pool -> pool.query("SELECT current_database()").execute()

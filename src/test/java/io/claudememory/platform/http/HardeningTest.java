@@ -11,27 +11,16 @@ import io.claudememory.support.TestServer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Hardening: security headers on every answer, CORS for listed origins only, HSTS in production")
 class HardeningTest {
   static final String ORIGIN = "https://app.example.com";
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(Map.of("ALLOWED_ORIGINS", ORIGIN + ",http://localhost:3000"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of("ALLOWED_ORIGINS", ORIGIN + ",http://localhost:3000"));
+  static final ApiClient api = server.client();
 
   @Test
   @DisplayName("successes, client errors and unknown routes all carry the security headers, without HSTS in dev")

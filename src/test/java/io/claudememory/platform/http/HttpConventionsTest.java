@@ -21,27 +21,16 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 @DisplayName("HTTP conventions: problems for every error, request ids everywhere, masked access logs")
 class HttpConventionsTest {
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(java.util.Map.of("CMB_HTTP_BODY_LIMIT_BYTES", "65536"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.start(java.util.Map.of("CMB_HTTP_BODY_LIMIT_BYTES", "65536"));
+  static final ApiClient api = server.client();
 
   @Test
   @DisplayName("malformed JSON, a non-object body and an empty body are 400 problems")

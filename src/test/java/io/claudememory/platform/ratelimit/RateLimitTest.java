@@ -14,11 +14,10 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Rate limits through the API. The node trusts one proxy hop, so each test speaks from its own client address
@@ -27,8 +26,9 @@ import org.junit.jupiter.api.Test;
  */
 @DisplayName("Rate limits: per address, per user or key, stricter on sign-in and message sending")
 class RateLimitTest {
-  static TestServer server;
-  static ApiClient api;
+  @RegisterExtension
+  static final TestServer server = TestServer.start(limits());
+  static final ApiClient api = server.client();
 
   static Map<String, String> limits() {
     Map<String, String> env = new HashMap<>();
@@ -41,17 +41,6 @@ class RateLimitTest {
       env.put("CMB_RATE_LIMIT_" + bucket + "_WINDOW_SECONDS", "3600");
     }
     return env;
-  }
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start(limits());
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static Reply from(String address, HttpMethod method, String path, String token, JsonObject body) {
