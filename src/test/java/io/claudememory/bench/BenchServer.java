@@ -37,6 +37,16 @@ final class BenchServer {
     this.log = log;
   }
 
+  /**
+   * JVM options for every server a bench starts, from {@code BENCH_SERVER_JAVA_OPTS} ({@code {node}} becomes the
+   * node's name), e.g. {@code -XX:StartFlightRecording=filename=/tmp/{node}.jfr,settings=profile} to profile it.
+   */
+  static List<String> extraJvmOptions(String node) {
+    String extra = System.getenv("BENCH_SERVER_JAVA_OPTS");
+    return extra == null || extra.isBlank() ? List.of()
+        : List.of(extra.replace("{node}", node).trim().split("\\s+"));
+  }
+
   /** Launches the jar with {@code env} added to a minimal base environment (PORT and host are set here). */
   static BenchServer launch(Path jar, Map<String, String> env, Path log) throws IOException {
     return launch(jar, List.of(), env, log);
@@ -50,6 +60,7 @@ final class BenchServer {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
+    command.addAll(extraJvmOptions(log.getFileName().toString().replaceFirst("\\.log$", "")));
     command.addAll(List.of("-jar", jar.toString()));
     ProcessBuilder pb = new ProcessBuilder(command)
         .redirectErrorStream(true)

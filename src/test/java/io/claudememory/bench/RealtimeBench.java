@@ -123,11 +123,7 @@ public final class RealtimeBench {
   private Process startNode(String id, int port, String redis) throws IOException {
     Path data = Files.createTempDirectory("cmb-bench");
     List<String> command = new ArrayList<>(List.of("java", "-Xmx1g"));
-    // e.g. BENCH_SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=bench-results/{node}.jfr to profile the nodes
-    String extra = System.getenv("BENCH_SERVER_JAVA_OPTS");
-    if (extra != null && !extra.isBlank()) {
-      command.addAll(Arrays.asList(extra.replace("{node}", id).trim().split("\\s+")));
-    }
+    command.addAll(BenchServer.extraJvmOptions(id));
     command.addAll(List.of("-jar", "target/claude-memory-backend.jar"));
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = pb.environment();
