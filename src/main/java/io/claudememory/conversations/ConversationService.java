@@ -62,8 +62,7 @@ public final class ConversationService {
   }
 
   public Future<JsonObject> get(UUID caller, UUID id) {
-    return access.conversation(caller, id).compose(grant -> tenants.withPool(grant.tenant(), pool ->
-        pool.preparedQuery(ConversationsSql.BY_ID).execute(Tuple.of(id)))).compose(ConversationService::single);
+    return LocatedConversation.find(tenants, access, caller, id).map(found -> toJson(found.row()));
   }
 
   /** Lists the caller's own conversations, or, filtered by a project shared with them, that project's. */

@@ -11,6 +11,7 @@ import io.claudememory.projects.Grant;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.HashSet;
@@ -84,28 +85,32 @@ public final class MessageService {
 
   /** The branch ending at {@code leafId} (default: the current leaf), in seq order, after seq {@code afterSeq}. */
   public Future<Page> branch(UUID caller, UUID conversationId, UUID leafId, long afterSeq, int limit) {
-    return access.conversation(caller, conversationId).compose(grant -> tenants.withPool(grant.tenant(), pool -> {
-      Future<UUID> leaf = leafId != null
-          ? pool.preparedQuery(ConversationsSql.MESSAGE_EXISTS).execute(Tuple.of(leafId, conversationId))
-              .compose(found -> found.size() == 0 ? Future.failedFuture(ApiException.notFound("The message"))
-                  : Future.succeededFuture(leafId))
-          : pool.preparedQuery(ConversationsSql.BY_ID).execute(Tuple.of(conversationId))
-              .map(rows -> rows.iterator().next().getUUID("current_leaf_id"));
-      return leaf.compose(from -> from == null ? Future.succeededFuture(new Page(new JsonArray(), null))
-          : pool.preparedQuery(ConversationsSql.BRANCH_PAGE).execute(Tuple.of(conversationId, from, afterSeq,
-              limit + 1)).map(rows -> {
-                JsonArray data = new JsonArray();
-                String next = null;
-                for (Row row : rows) {
-                  if (data.size() == limit) {
-                    next = QueryParams.encodeCursor(new JsonArray().add(data.getJsonObject(limit - 1).getLong("seq")));
-                    break;
-                  }
-                  data.add(toJson(row));
-                }
-                return new Page(data, next);
-              }));
-    }));
+    return LocatedConversation.find(tenants, access, caller, conversationId).compose(found ->
+        tenants.withPool(found.tenant(), pool -> {
+          Future<UUID> leaf = leafId != null
+              ? pool.preparedQuery(ConversationsSql.MESSAGE_EXISTS).execute(Tuple.of(leafId, conversationId))
+                  .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("The message"))
+                      : Future.succeededFuture(leafId))
+              : Future.succeededFuture(found.row().getUUID("current_leaf_id"));
+          return leaf.compose(from -> from == null ? Future.succeededFuture(new Page(new JsonArray(), null))
+              : readBranch(pool, conversationId, from, afterSeq, limit));
+        }));
+  }
+
+  private static Future<Page> readBranch(Pool pool, UUID conversationId, UUID leaf, long afterSeq, int limit) {
+    return pool.preparedQuery(ConversationsSql.BRANCH_PAGE).execute(Tuple.of(conversationId, leaf, afterSeq,
+        limit + 1)).map(rows -> {
+          JsonArray data = new JsonArray();
+          String next = null;
+          for (Row row : rows) {
+            if (data.size() == limit) {
+              next = QueryParams.encodeCursor(new JsonArray().add(data.getJsonObject(limit - 1).getLong("seq")));
+              break;
+            }
+            data.add(toJson(row));
+          }
+          return new Page(data, next);
+        });
   }
 
   /** Makes {@code leafId} the conversation's current leaf: the branch clients show and new messages extend. */

@@ -62,7 +62,11 @@ public final class Access {
 
   private record OwnerShares(UUID owner, List<UUID> projects, Map<UUID, Role> roles) {}
 
-  private Future<Grant> sharedConversation(UUID caller, UUID conversationId) {
+  /**
+   * The caller's grant on a conversation that is not their own: one in a project shared with them. For callers that
+   * already looked in the caller's own database (reads that fetch the row they need there in the same query).
+   */
+  public Future<Grant> sharedConversation(UUID caller, UUID conversationId) {
     return master.preparedQuery(SharesSql.SHARES_OF_MEMBER).execute(Tuple.of(caller)).compose(rows -> {
       Map<UUID, OwnerShares> byOwner = new LinkedHashMap<>();
       for (Row row : rows) {
