@@ -2,6 +2,7 @@ package io.claudememory.bench;
 
 import io.claudememory.claude.SseParser;
 import io.claudememory.platform.EventAddresses;
+import io.claudememory.realtime.RoomEvents;
 import io.claudememory.support.FakeClaude;
 import io.claudememory.support.TenantSeed;
 import io.claudememory.support.TestPorts;
@@ -159,7 +160,7 @@ public final class ClaudeBench {
     ConcurrentLinkedQueue<Long> sink = new ConcurrentLinkedQueue<>();
     CountDownLatch done = new CountDownLatch(1);
     MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(EventAddresses.room(tenant, conversation), m -> {
-      JsonObject event = m.body();
+      JsonObject event = RoomEvents.flatten(m.body());
       if ("assistant.delta".equals(event.getString("type"))) {
         sink.add(latencyMicros(event.getString("text")));
       } else if (!"message.created".equals(event.getString("type"))) {
@@ -203,7 +204,7 @@ public final class ClaudeBench {
     Map<UUID, Boolean> ended = new ConcurrentHashMap<>();
     for (UUID[] target : targets) {
       MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(EventAddresses.room(tenant, target[0]), m -> {
-        JsonObject event = m.body();
+        JsonObject event = RoomEvents.flatten(m.body());
         String type = event.getString("type");
         if ("assistant.delta".equals(type)) {
           sink.add(latencyMicros(event.getString("text")));
