@@ -176,7 +176,7 @@ public final class Application {
     AppConfig.Database db = config.database();
     AddressGuard guard = new AddressGuard(vertx, db.allowPrivateHosts());
     TenantDirectory directory = new TenantDirectory(vertx, master, secrets, TenantDatabases.pinnedBy(guard),
-        config.searchLanguage());
+        config.search().language());
     tenantPools = new TenantPools(vertx, directory,
         new TenantPools.Settings(db.tenantPoolSize(), db.maxTenantPools(), db.tenantIdleSeconds(),
             db.connectTimeoutMs(), db.breakerOpenSeconds(), eventLoops), metrics);
@@ -297,8 +297,8 @@ public final class Application {
         new ApiKeyRoutes(apiKeys, authenticator)::mount,
         new AdminRoutes(authenticator, master.pool(), tenantPools, adminUsers)::mount,
         new ProjectRoutes(projects, new Members(master.pool(), access), authenticator, idempotency)::mount,
-        new ConversationRoutes(new ConversationService(tenantPools, access, changes), new SearchService(tenantPools),
-            authenticator, idempotency)::mount,
+        new ConversationRoutes(new ConversationService(tenantPools, access, changes),
+            new SearchService(tenantPools, config.search().candidates()), authenticator, idempotency)::mount,
         new MessageRoutes(messages, authenticator, idempotency, generations)::mount,
         new JobRoutes(jobs, authenticator)::mount,
         new DatabaseRoutes(databases, authenticator)::mount,

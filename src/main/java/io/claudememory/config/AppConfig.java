@@ -22,7 +22,7 @@ public record AppConfig(
     RateLimit rateLimit,
     Portability portability,
     Webhooks webhooks,
-    String searchLanguage,
+    Search search,
     Realtime realtime) {
 
   public record Http(String host, int port, int instances, long bodyLimitBytes, int shutdownGraceSeconds,
@@ -37,6 +37,12 @@ public record AppConfig(
       return url == null;
     }
   }
+
+  /**
+   * Full-text search: the PostgreSQL text-search configuration new tenant databases are created with, and how many of
+   * the most recent matches are ranked together (the bound on a search's work; see conversations.SearchSql).
+   */
+  public record Search(String language, int candidates) {}
 
   /** Either {@code jwtSecret} (HS256) or the PEM pair is set. */
   public record Auth(String jwtSecret, String jwtPrivateKey, String jwtPublicKey, String issuer, String audience,

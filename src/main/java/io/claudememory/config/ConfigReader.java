@@ -113,7 +113,7 @@ public final class ConfigReader {
     return new AppConfig(production, nodeId, http, dataDir,
         Path.of(text("storage.path", "./storage")).toAbsolutePath().normalize(),
         database, redisUrl, auth, masterKey, claude, logging, rateLimit(), portability(), webhooks(production),
-        searchLanguage(), realtime());
+        search(), realtime());
   }
 
   private AppConfig.RateLimit rateLimit() {
@@ -165,6 +165,11 @@ public final class ConfigReader {
         integer("webhooks.sweepMs", "webhooks.sweepMs", 5000, 50, 600_000),
         integer("webhooks.batchSize", "webhooks.batchSize", 50, 1, 1000),
         allowPrivate == null ? !production : bool("webhooks.allowPrivateTargets"));
+  }
+
+  private AppConfig.Search search() {
+    return new AppConfig.Search(searchLanguage(),
+        integer("search.candidates", "search.candidates", 200, 1, 10_000));
   }
 
   /** A PostgreSQL text-search configuration name, e.g. english, german, simple. */

@@ -123,19 +123,17 @@ public final class ConversationRoutes {
     }
     OffsetDateTime from = q.timestamp("from");
     OffsetDateTime to = q.timestamp("to");
-    JsonArray cursor = q.cursor(2);
-    Float afterRank = null;
-    UUID afterId = null;
-    if (cursor != null) {
+    JsonArray key = q.cursor(4);
+    SearchService.Cursor cursor = null;
+    if (key != null) {
       try {
-        afterRank = cursor.getNumber(0).floatValue();
-        afterId = UUID.fromString(cursor.getString(1));
+        cursor = SearchService.Cursor.of(key);
       } catch (RuntimeException e) {
         q.error("cursor", "is not a cursor this list gave out");
       }
     }
     q.check();
-    var request = new SearchService.Request(text, projectId, role, from, to, afterRank, afterId, limit);
+    var request = new SearchService.Request(projectId, role, from, to, cursor, limit);
     reply(ctx, search.search(caller(ctx), query, request), page -> Responses.page(ctx, page.data(),
         page.nextCursor()));
   }

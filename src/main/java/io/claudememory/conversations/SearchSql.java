@@ -1,49 +1,88 @@
 package io.claudememory.conversations;
 
 /**
- * Full-text search over message content and conversation titles (tenant database).
+ * Full-text search over message content and conversation titles (tenant database), with bounded work.
  *
  * <p>Language: each tenant database is created with the text-search configuration of {@code search.language}
- * (default {@code english}), recorded in {@code tenant_settings}; the indexed {@code tsvector} columns are generated
- * with it (generated columns need a constant), and queries and snippets read it from there, so a tenant's queries
- * always stem as its index does even after the setting changes for new tenants.
+ * (default {@code english}); its generated {@code tsvector} columns and its {@code search_query}/{@code search_snippet}
+ * functions (migration V4) are built with it, so a tenant's queries always stem as its index does, even after the
+ * setting changes for new tenants.
  *
- * <p>The query is {@code plainto_tsquery($1) && to_tsquery($2)}: every word but the last must match (stemmed), the
- * last as a prefix. {@code $2} is {@code <word>:*} where the word holds only letters and digits (see
- * {@link SearchQuery}), so no user text ever reaches {@code to_tsquery} syntax. Hits are ranked with
- * {@code ts_rank}, paged by the keyset (rank, hit id), and only the page's rows get a {@code ts_headline} snippet.
+ * <p>Matching: {@code search_query($1, $2)} is {@code plainto_tsquery($1) && to_tsquery($2)}: every word but the
+ * last must match (stemmed), the last as a prefix. {@code $2} is {@code <word>:*} where the word holds only letters
+ * and digits (see {@link SearchQuery}), so no user text ever reaches {@code to_tsquery} syntax.
+ *
+ * <p>Bounded work: ranking every match would read every matching row, thousands for a common word. Instead matches
+ * are taken in <em>windows</em>: the {@code $11} most recent matches whose (created_at, id) is at or before the
+ * window's first hit ({@code $7, $8}; none on the first page). Each source is walked newest first and stops after
+ * {@code $11 + 1} matches, through the recency index for a common word or the GIN index for a rare one (the planner
+ * chooses, seeing the words: run these with custom plans, see {@link #CUSTOM_PLANS}). Only the window is ranked
+ * ({@code ts_rank}, cheap); the page is its best hits after the keyset ({@code $9} rank, {@code $10} hit id), at
+ * most {@code $12} rows, and only the page gets a {@code ts_headline} snippet (the expensive part). Every row also
+ * carries the window's first hit and the next window's ({@code next_at, next_id}: the match after the window's
+ * last, null when there is none); with no hit left in the window one row of nulls carries them.
  */
 final class SearchSql {
   private SearchSql() {}
 
-  static final String SEARCH = """
-      WITH lang AS (SELECT search_language AS cfg FROM tenant_settings),
-      q AS (SELECT lang.cfg, plainto_tsquery(lang.cfg, $1) && to_tsquery(lang.cfg, $2) AS query FROM lang),
-      hits AS (
-        SELECT m.id AS hit_id, m.conversation_id, m.id AS message_id, m.seq, c.title, m.content AS text,
-               m.created_at, ts_rank(m.search, q.query) AS rank
-        FROM messages m JOIN conversations c ON c.id = m.conversation_id CROSS JOIN q
-        WHERE m.search @@ q.query
-          AND ($3::uuid IS NULL OR c.project_id = $3)
-          AND ($4::text IS NULL OR m.role = $4)
-          AND ($5::timestamptz IS NULL OR m.created_at >= $5)
-          AND ($6::timestamptz IS NULL OR m.created_at < $6)
+  /**
+   * With a parameter for the words, a cached plan cannot know whether they are common, and a generic plan reads every
+   * match. Set inside the search's own transaction, so no other statement of the pooled connection is affected.
+   */
+  static final String CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan";
+
+  private static final String TEMPLATE = """
+      WITH candidates AS (
+        (SELECT m.id AS hit_id, m.conversation_id, m.id AS message_id, m.seq, m.created_at, m.content AS text,
+                m.search AS vector
+         FROM %s
+         WHERE m.search @@ search_query($1, $2)
+           AND ($4::text IS NULL OR m.role = $4)
+           AND ($5::timestamptz IS NULL OR m.created_at >= $5)
+           AND ($6::timestamptz IS NULL OR m.created_at <= $6)
+           AND ($7::timestamptz IS NULL OR (m.created_at, m.id) <= ($7, $8::uuid))
+         ORDER BY m.created_at DESC, m.id DESC
+         LIMIT $11 + 1)
         UNION ALL
-        SELECT c.id, c.id, NULL, NULL, c.title, c.title, c.created_at, ts_rank(c.title_search, q.query)
-        FROM conversations c CROSS JOIN q
-        WHERE $4::text IS NULL AND c.title_search @@ q.query
-          AND ($3::uuid IS NULL OR c.project_id = $3)
-          AND ($5::timestamptz IS NULL OR c.created_at >= $5)
-          AND ($6::timestamptz IS NULL OR c.created_at < $6)
+        (SELECT c.id, c.id, NULL, NULL, c.created_at, c.title, c.title_search
+         FROM conversations c
+         WHERE $4::text IS NULL AND c.title_search @@ search_query($1, $2)
+           AND ($3::uuid IS NULL OR c.project_id = $3)
+           AND ($5::timestamptz IS NULL OR c.created_at >= $5)
+           AND ($6::timestamptz IS NULL OR c.created_at <= $6)
+           AND ($7::timestamptz IS NULL OR (c.created_at, c.id) <= ($7, $8::uuid))
+         ORDER BY c.created_at DESC, c.id DESC
+         LIMIT $11 + 1)
+      ),
+      numbered AS (
+        SELECT *, row_number() OVER (ORDER BY created_at DESC, hit_id DESC) AS n FROM candidates
       ),
       page AS (
-        SELECT * FROM hits
-        WHERE $7::real IS NULL OR rank < $7::real OR (rank = $7::real AND hit_id < $8::uuid)
-        ORDER BY rank DESC, hit_id DESC LIMIT $9
+        SELECT hit_id, conversation_id, message_id, seq, created_at, text, rank
+        FROM (SELECT *, ts_rank(vector, search_query($1, $2)) AS rank FROM numbered WHERE n <= $11) window_hits
+        WHERE $9::real IS NULL OR rank < $9 OR (rank = $9 AND hit_id < $10::uuid)
+        ORDER BY rank DESC, hit_id DESC
+        LIMIT $12
+      ),
+      bounds AS (
+        SELECT first.created_at AS window_at, first.hit_id AS window_id, next.created_at AS next_at,
+               next.hit_id AS next_id
+        FROM (VALUES (1)) one (x)
+        LEFT JOIN numbered first ON first.n = 1
+        LEFT JOIN numbered next ON next.n = $11 + 1
       )
-      SELECT page.*, ts_headline(q.cfg, page.text, q.query,
-                                 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2')
-             AS snippet
-      FROM page CROSS JOIN q
-      ORDER BY rank DESC, hit_id DESC""";
+      SELECT page.*, (SELECT c.title FROM conversations c WHERE c.id = page.conversation_id) AS title,
+             search_snippet(page.text, search_query($1, $2)) AS snippet, bounds.*
+      FROM bounds LEFT JOIN page ON true
+      ORDER BY page.rank DESC, page.hit_id DESC""";
+
+  /** Every project ($3 is null). */
+  static final String SEARCH = TEMPLATE.formatted("messages m");
+
+  /**
+   * One project ($3): a join the planner can drive from the project's conversations (a small project) or from the
+   * recency walk (a large one), which a filter on a subquery could not.
+   */
+  static final String SEARCH_IN_PROJECT = TEMPLATE.formatted(
+      "messages m JOIN conversations pc ON pc.id = m.conversation_id AND pc.project_id = $3");
 }
