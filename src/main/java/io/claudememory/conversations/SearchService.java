@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -62,8 +63,18 @@ public final class SearchService {
   public Future<Page> search(UUID caller, SearchQuery query, Request r) {
     String sql = r.projectId() == null ? SearchSql.SEARCH : SearchSql.SEARCH_IN_PROJECT;
     return tenants.withPool(caller, pool -> projectExists(pool, r.projectId())
-        .compose(ok -> pool.withTransaction(conn -> conn.query(SearchSql.CUSTOM_PLANS).execute()
-            .compose(set -> fill(conn, sql, query, r, r.cursor(), new JsonArray())))));
+        .compose(ok -> pool.withConnection(conn -> fill(conn, sql, query, r, r.cursor(), new JsonArray()))));
+  }
+
+  /**
+   * One window's query in its own transaction ({@link SearchSql#BEGIN}), the three statements pipelined: one round
+   * trip. The transaction always ends before the connection goes back to the pool, whatever failed.
+   */
+  private static Future<RowSet<Row>> window(SqlConnection conn, String sql, Tuple params) {
+    Future<RowSet<Row>> begun = conn.query(SearchSql.BEGIN).execute();
+    Future<RowSet<Row>> rows = conn.preparedQuery(sql).execute(params);
+    Future<RowSet<Row>> ended = conn.query(SearchSql.END).execute();
+    return Future.join(begun, rows, ended).transform(done -> begun.failed() ? begun : rows);
   }
 
   /** Adds the hits of the window {@code at} to {@code data}; moves on to the next window while the page is not full. */
@@ -72,7 +83,7 @@ public final class SearchService {
     Tuple params = Tuple.from(Arrays.asList(query.leading(), query.lastPrefix(), r.projectId(), r.role(), r.from(),
         r.to(), at == null ? null : at.windowAt(), at == null ? null : at.windowId(),
         at == null ? null : at.afterRank(), at == null ? null : at.afterId(), candidates, wanted + 1));
-    return conn.preparedQuery(sql).execute(params).compose(rows -> {
+    return window(conn, sql, params).compose(rows -> {
       Row bounds = null;
       Row last = null;
       for (Row row : rows) {

@@ -16,7 +16,7 @@ package io.claudememory.conversations;
  * are taken in <em>windows</em>: the {@code $11} most recent matches whose (created_at, id) is at or before the
  * window's first hit ({@code $7, $8}; none on the first page). Each source is walked newest first and stops after
  * {@code $11 + 1} matches, through the recency index for a common word or the GIN index for a rare one (the planner
- * chooses, seeing the words: run these with custom plans, see {@link #CUSTOM_PLANS}). Only the window is ranked
+ * chooses, seeing the words: run these with custom plans, see {@link #BEGIN}). Only the window is ranked
  * ({@code ts_rank}, cheap); the page is its best hits after the keyset ({@code $9} rank, {@code $10} hit id), at
  * most {@code $12} rows, and only the page gets a {@code ts_headline} snippet (the expensive part). Every row also
  * carries the window's first hit and the next window's ({@code next_at, next_id}: the match after the window's
@@ -26,10 +26,16 @@ final class SearchSql {
   private SearchSql() {}
 
   /**
-   * With a parameter for the words, a cached plan cannot know whether they are common, and a generic plan reads every
-   * match. Set inside the search's own transaction, so no other statement of the pooled connection is affected.
+   * Opens the transaction a search runs in, ended by {@link #END}. Custom plans: with a parameter for the words, a
+   * cached statement's generic plan cannot know whether they are common, and it reads every match. No notices: a
+   * query of stop words only is not worth a warning in the log. Both are {@code LOCAL}, so no other statement of the
+   * pooled connection is affected.
    */
-  static final String CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan";
+  static final String BEGIN = "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; "
+      + "SET LOCAL client_min_messages = warning";
+
+  /** Read only: nothing to commit. */
+  static final String END = "ROLLBACK";
 
   private static final String TEMPLATE = """
       WITH candidates AS (

@@ -171,23 +171,34 @@ public final class DataplaneBench {
               + q.getDouble("aloneMedianMs") + " ms").toList());
 
       JsonObject scenarios = new JsonObject();
-      scenarios.put("getConversation", bench.measure("GET one conversation", concurrency, warmup, seconds,
-          () -> bench.request(HttpMethod.GET, "/api/v1/conversations/" + single, token, null), 200));
-      scenarios.put("getMessagePage", bench.measure("GET a 50-message page", concurrency, warmup, seconds,
-          () -> bench.request(HttpMethod.GET, "/api/v1/conversations/" + paged + "/messages?limit=50", token, null),
-          200));
-      AtomicInteger nextQuery = new AtomicInteger();
-      scenarios.put("search", bench.measure("search over " + corpus.getLong("messages") + " messages", concurrency,
-          warmup, seconds, () -> bench.request(HttpMethod.GET,
-              searchPath(SEARCH_QUERIES.get(nextQuery.getAndIncrement() % SEARCH_QUERIES.size())), token, null),
-          200));
-      AtomicInteger nextTarget = new AtomicInteger();
-      AtomicLong posted = new AtomicLong();
-      scenarios.put("postMessage", bench.measure("POST a message", concurrency, warmup, seconds, () -> bench.request(
-          HttpMethod.POST, "/api/v1/conversations/" + postTargets.get(nextTarget.getAndIncrement() % postTargets.size())
-              + "/messages", token, new JsonObject().put("content", "Posted by the bench, number "
-              + posted.incrementAndGet() + ": how do I tune the database connection pool?").put("generate", false)),
-          201).put("conversations", postTargets.size()));
+      String only = args.text("scenarios", "getConversation,getMessagePage,search,postMessage");
+      out.put("scenariosRun", only);
+      if (only.contains("getConversation")) {
+        scenarios.put("getConversation", bench.measure("GET one conversation", concurrency, warmup, seconds,
+            () -> bench.request(HttpMethod.GET, "/api/v1/conversations/" + single, token, null), 200));
+      }
+      if (only.contains("getMessagePage")) {
+        scenarios.put("getMessagePage", bench.measure("GET a 50-message page", concurrency, warmup, seconds,
+            () -> bench.request(HttpMethod.GET, "/api/v1/conversations/" + paged + "/messages?limit=50", token, null),
+            200));
+      }
+      if (only.contains("search")) {
+        AtomicInteger nextQuery = new AtomicInteger();
+        scenarios.put("search", bench.measure("search over " + corpus.getLong("messages") + " messages",
+            concurrency, warmup, seconds, () -> bench.request(HttpMethod.GET,
+                searchPath(SEARCH_QUERIES.get(nextQuery.getAndIncrement() % SEARCH_QUERIES.size())), token, null),
+            200));
+      }
+      if (only.contains("postMessage")) {
+        AtomicInteger nextTarget = new AtomicInteger();
+        AtomicLong posted = new AtomicLong();
+        scenarios.put("postMessage", bench.measure("POST a message", concurrency, warmup, seconds,
+            () -> bench.request(HttpMethod.POST, "/api/v1/conversations/"
+                + postTargets.get(nextTarget.getAndIncrement() % postTargets.size()) + "/messages", token,
+                new JsonObject().put("content", "Posted by the bench, number " + posted.incrementAndGet()
+                    + ": how do I tune the database connection pool?").put("generate", false)),
+            201).put("conversations", postTargets.size()));
+      }
       out.put("scenarios", scenarios);
 
       BenchServer.Stop stop = server.terminate(Duration.ofMinutes(1));
@@ -195,14 +206,17 @@ public final class DataplaneBench {
           .put("exitCode", stop.exitCode()));
       out.put("serverLogWarnings", AuthBench.warnings(server.log())).put("serverLog", log.toString());
       // The server's own handling time per scenario, from its access log (whole run, warm-up and set-up included).
-      scenarios.getJsonObject("getConversation").put("serverHandlerMs",
-          AuthBench.handlerTimes(server.log(), "GET /api/v1/conversations/" + single + " "));
-      scenarios.getJsonObject("getMessagePage").put("serverHandlerMs",
-          AuthBench.handlerTimes(server.log(), "GET /api/v1/conversations/" + paged + "/messages?limit=50 "));
-      scenarios.getJsonObject("search").put("serverHandlerMs",
-          AuthBench.handlerTimes(server.log(), "GET /api/v1/conversations/search?q="));
-      scenarios.getJsonObject("postMessage").put("serverHandlerMs",
-          AuthBench.handlerTimes(server.log(), "POST /api/v1/conversations/" + postTargets.get(0) + "/messages "));
+      Map<String, String> logged = Map.of(
+          "getConversation", "GET /api/v1/conversations/" + single + " ",
+          "getMessagePage", "GET /api/v1/conversations/" + paged + "/messages?limit=50 ",
+          "search", "GET /api/v1/conversations/search?q=",
+          "postMessage", "POST /api/v1/conversations/" + postTargets.get(0) + "/messages ");
+      for (Map.Entry<String, String> entry : logged.entrySet()) {
+        if (scenarios.containsKey(entry.getKey())) {
+          scenarios.getJsonObject(entry.getKey()).put("serverHandlerMs",
+              AuthBench.handlerTimes(server.log(), entry.getValue()));
+        }
+      }
     } finally {
       if (server != null) {
         server.kill();
@@ -574,14 +588,22 @@ public final class DataplaneBench {
       JsonObject page = s.getJsonObject("getMessagePage");
       JsonObject search = s.getJsonObject("search");
       JsonObject post = s.getJsonObject("postMessage");
-      line("GET one conversation", get, "goal >= 10000 req/s and p99 <= 20 ms: "
-          + metOrNot(get.getDouble("perSecond") >= 10_000 && get.getDouble("p99Ms") <= 20));
-      line("GET 50-message page (" + t.getInteger("pageConversationMessages") + " in conv.)", page,
-          "goal >= 5000 req/s: " + metOrNot(page.getDouble("perSecond") >= 5_000));
-      line("search (" + t.getJsonObject("searchSeed").getLong("messages") + " messages)", search,
-          "goal p99 <= 50 ms: " + metOrNot(search.getDouble("p99Ms") <= 50));
-      line("POST a message (" + post.getInteger("conversations") + " conversations)", post, "no goal");
-      for (String name : List.of("getConversation", "getMessagePage", "search", "postMessage")) {
+      if (get != null) {
+        line("GET one conversation", get, "goal >= 10000 req/s and p99 <= 20 ms: "
+            + metOrNot(get.getDouble("perSecond") >= 10_000 && get.getDouble("p99Ms") <= 20));
+      }
+      if (page != null) {
+        line("GET 50-message page (" + t.getInteger("pageConversationMessages") + " in conv.)", page,
+            "goal >= 5000 req/s: " + metOrNot(page.getDouble("perSecond") >= 5_000));
+      }
+      if (search != null) {
+        line("search (" + t.getJsonObject("searchSeed").getLong("messages") + " messages)", search,
+            "goal p99 <= 50 ms: " + metOrNot(search.getDouble("p99Ms") <= 50));
+      }
+      if (post != null) {
+        line("POST a message (" + post.getInteger("conversations") + " conversations)", post, "no goal");
+      }
+      for (String name : s.fieldNames()) {
         System.out.println("    server handler time, " + name + ": " + s.getJsonObject(name)
             .getJsonObject("serverHandlerMs", new JsonObject()).encode());
       }

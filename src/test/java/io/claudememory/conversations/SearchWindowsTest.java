@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -34,7 +35,8 @@ class SearchWindowsTest {
 
   @BeforeAll
   static void start() {
-    server = TestServer.start(Map.of("CMB_SEARCH_CANDIDATES", "3"));
+    // One connection per tenant pool, so that customPlans() sees the connection the searches ran on.
+    server = TestServer.start(Map.of("CMB_SEARCH_CANDIDATES", "3", "CMB_DATABASE_TENANT_POOL_SIZE", "1"));
     api = server.client();
     ann = Users.register(api);
     conversation = post("/api/v1/conversations", new JsonObject().put("title", "Kubernetes")).getString("id");
@@ -133,5 +135,20 @@ class SearchWindowsTest {
         "the walk that had begun sees the windows it began with");
     assertEquals(List.of(added.get(0), t.get(4), t.get(3), t.get(2), t.get(1), t.get(0)),
         walk("terraform", 50, () -> { }), "a new search has the new message in its newest window, which moved");
+  }
+
+  @Test
+  @DisplayName("the search is planned for its words every time, never with a generic plan that reads every match")
+  void customPlans() throws Exception {
+    for (int i = 0; i < 8; i++) {
+      assertEquals(200, api.get("/api/v1/conversations/search?q=kubernetes&limit=2", ann.accessToken()).status());
+    }
+    // PostgreSQL switches a prepared statement to a generic plan after five executions when that looks no costlier.
+    JsonObject plans = server.app().tenantPools().withPool(ann.id(), pool -> pool.query("""
+        SELECT sum(generic_plans)::int AS generic, sum(custom_plans)::int AS custom FROM pg_prepared_statements
+        WHERE statement LIKE '%search_query($1, $2)%'""").execute())
+        .map(rows -> rows.iterator().next().toJson()).await(10, TimeUnit.SECONDS);
+    assertEquals(0, plans.getInteger("generic"), plans::encode);
+    assertTrue(plans.getInteger("custom") >= 8, plans::encode);
   }
 }
