@@ -1,19 +1,11 @@
 package io.claudememory.auth;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
+import io.claudememory.platform.redis.RedisSubscriber;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
-import io.vertx.redis.client.RedisConnection;
-import io.vertx.redis.client.RedisOptions;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import io.vertx.redis.client.ResponseType;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,9 +22,8 @@ import org.slf4j.LoggerFactory;
  * without giving that up. Pub/sub has no replay, so while the subscriber is disconnected the cache TTL is the bound,
  * and on every (re)subscription the whole cache is dropped, since messages may have been missed meanwhile.
  *
- * <p>The subscriber uses a dedicated connection (never one from the command pool) and reconnects with capped
- * exponential backoff; {@code cmb_redis_subscriber_up{subscriber="auth-invalidate"}} is 1 while it is subscribed,
- * and {@code cmb_redis_subscriber_connects_total} counts (re)subscriptions (a rising count means a flapping link).
+ * <p>The subscriber is a {@link RedisSubscriber} (dedicated connection, reconnects; its metrics are tagged
+ * {@code subscriber="auth-invalidate"}).
  */
 public final class UserInvalidations {
   public static final String CHANNEL = "cmb:auth:invalidate";
@@ -41,12 +32,7 @@ public final class UserInvalidations {
   private final UserStates states;
   private final String nodeId;
   private final RedisAPI publisher;
-  private final Redis subscriberClient;
-  private volatile boolean subscribed;
-  private volatile RedisConnection current;
-  private final Counter connects;
-  private volatile boolean closed;
-  private int attempt;
+  private final RedisSubscriber subscriber;
 
   /** {@code redisUrl} null: a single node, local invalidation only. */
   public UserInvalidations(Vertx vertx, UserStates states, String nodeId, String redisUrl, RedisAPI publisher,
@@ -55,17 +41,9 @@ public final class UserInvalidations {
     this.states = states;
     this.nodeId = nodeId;
     this.publisher = publisher;
-    this.subscriberClient = redisUrl == null ? null
-        : Redis.createClient(vertx, new RedisOptions().setConnectionString(redisUrl).setMaxPoolSize(1));
-    this.connects = Counter.builder("cmb_redis_subscriber_connects_total")
-        .description("Successful (re)subscriptions of the Redis pub/sub subscriber")
-        .tag("subscriber", "auth-invalidate")
-        .register(metrics);
-    if (subscriberClient != null) {
-      Gauge.builder("cmb_redis_subscriber_up", this, u -> u.subscribed ? 1 : 0)
-          .description("1 while the Redis pub/sub subscriber is subscribed").tag("subscriber", "auth-invalidate")
-          .register(metrics);
-    }
+    // Messages sent while this node was not subscribed are lost: on every (re)subscription, forget everything cached.
+    this.subscriber = redisUrl == null ? null : new RedisSubscriber(vertx, redisUrl, CHANNEL, clientName(),
+        "auth-invalidate", metrics, this::onMessage, states::invalidateAll);
   }
 
   /** The event-bus address on which a deactivation is announced (on every node). */
@@ -75,8 +53,8 @@ public final class UserInvalidations {
 
   /** Starts the subscriber in the background; start-up does not wait for Redis. */
   public void start() {
-    if (subscriberClient != null) {
-      connect();
+    if (subscriber != null) {
+      subscriber.start();
     }
   }
 
@@ -96,7 +74,7 @@ public final class UserInvalidations {
   }
 
   public boolean subscribed() {
-    return subscribed;
+    return subscriber != null && subscriber.subscribed();
   }
 
   /** The Redis client name of this node's subscriber connection. */
@@ -111,61 +89,9 @@ public final class UserInvalidations {
     }
   }
 
-  private void connect() {
-    if (closed) {
-      return;
-    }
-    RedisConnection[] opened = {null};
-    subscriberClient.connect().compose(conn -> {
-      opened[0] = conn;
-      current = conn;
-      conn.handler(this::onMessage);
-      conn.exceptionHandler(err -> lost(conn, err.getMessage()));
-      conn.endHandler(v -> lost(conn, "connection closed"));
-      // Named, so that an operator can tell it apart in CLIENT LIST.
-      return conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(clientName()))
-          .compose(named -> conn.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL))).map(conn);
-    }).onSuccess(conn -> {
-      attempt = 0;
-      subscribed = true;
-      connects.increment();
-      // Messages sent while this node was not subscribed are lost: forget everything cached.
-      states.invalidateAll();
-      LOG.info("subscribed to {}", CHANNEL);
-    }).onFailure(err -> {
-      if (opened[0] == null) {
-        retry(err.getMessage());
-      } else {
-        lost(opened[0], err.getMessage());
-      }
-    });
-  }
-
-  /** Each connection is given up once, whichever of its handlers reports first. */
-  private void lost(RedisConnection conn, String reason) {
-    if (conn == current) {
-      current = null;
-      retry(reason);
-    }
-  }
-
-  private void retry(String reason) {
-    subscribed = false;
-    if (closed) {
-      return;
-    }
-    long delay = Math.min(1L << Math.min(attempt++, 10), 1024) * 10;
-    LOG.warn("{} subscriber down ({}), reconnecting in {} ms", CHANNEL, reason, delay);
-    vertx.setTimer(delay, id -> connect());
-  }
-
-  private void onMessage(Response response) {
-    if (response.type() != ResponseType.PUSH && response.type() != ResponseType.MULTI || response.size() < 3
-        || !"message".equals(response.get(0).toString())) {
-      return;
-    }
+  private void onMessage(String payload) {
     try {
-      JsonObject body = new JsonObject(response.get(2).toString());
+      JsonObject body = new JsonObject(payload);
       if (!nodeId.equals(body.getString("origin"))) {
         apply(UUID.fromString(body.getString("userId")), body.getBoolean("deactivated", false));
       }
@@ -175,11 +101,6 @@ public final class UserInvalidations {
   }
 
   public Future<Void> close() {
-    closed = true;
-    subscribed = false;
-    if (subscriberClient != null) {
-      subscriberClient.close();
-    }
-    return Future.succeededFuture();
+    return subscriber == null ? Future.succeededFuture() : subscriber.close();
   }
 }

@@ -249,7 +249,8 @@ class AdminUsersTest {
   }
 
   private static double connects(TestServer node) {
-    return node.metrics().get("cmb_redis_subscriber_connects_total").counter().count();
+    return node.metrics().get("cmb_redis_subscriber_connects_total").tag("subscriber", "auth-invalidate").counter()
+        .count();
   }
 
   private static void awaitConnects(TestServer node, double atLeast) throws InterruptedException {
