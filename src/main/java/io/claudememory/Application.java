@@ -41,7 +41,6 @@ import io.claudememory.jobs.JobsVerticle;
 import io.claudememory.ops.EventLoopDelay;
 import io.claudememory.ops.HealthRoutes;
 import io.claudememory.ops.Readiness;
-import io.claudememory.platform.EventAddresses;
 import io.claudememory.platform.crypto.SecretBox;
 import io.claudememory.portability.ExportFiles;
 import io.claudememory.portability.ExportJob;
@@ -50,6 +49,7 @@ import io.claudememory.portability.ImportJob;
 import io.claudememory.portability.JobThreads;
 import io.claudememory.portability.Portability;
 import io.claudememory.portability.SafeZip;
+import io.claudememory.platform.db.ClusterFreeze;
 import io.claudememory.platform.db.DbTarget;
 import io.claudememory.platform.db.EmbeddedPostgres;
 import io.claudememory.platform.db.MasterDb;
@@ -85,8 +85,6 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
@@ -96,7 +94,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -117,6 +114,7 @@ public final class Application {
   private final int eventLoops;
   private MasterDb master;
   private TenantPools tenantPools;
+  private ClusterFreeze freezes;
   private ApiRouter routes;
   private RateLimiter rateLimiter;
   private Realtime realtime;
@@ -181,10 +179,6 @@ public final class Application {
         new TenantPools.Settings(db.tenantPoolSize(), db.maxTenantPools(), db.tenantIdleSeconds(),
             db.connectTimeoutMs(), db.breakerOpenSeconds(), eventLoops), metrics);
     closers.push(tenantPools::close);
-    MessageConsumer<JsonObject> switched = vertx.eventBus().consumer(EventAddresses.TENANT_DATABASE_SWITCHED,
-        message -> tenantPools.evictUnless(UUID.fromString(message.body().getString("tenant")),
-            UUID.fromString(message.body().getString("databaseId"))));
-    closers.push(switched::unregister);
     EventLoopDelay loops = new EventLoopDelay(vertx, eventLoops, metrics);
     closers.push(() -> {
       loops.close();
@@ -200,6 +194,11 @@ public final class Application {
       });
       redis = RedisAPI.api(client);
     }
+
+    freezes = new ClusterFreeze(vertx, tenantPools, config.nodeId(), redis, config.redisUrl(),
+        config.realtime().redisChannelPrefix(), db.switchFreezeLeaseSeconds() * 1000L, metrics);
+    freezes.start();
+    closers.push(freezes::close);
 
     AppConfig.RateLimit limits = config.rateLimit();
     BucketStore buckets = redis != null ? new RedisBucketStore(redis, limits.keyPrefix(), limits.redisTimeoutMs())
@@ -241,7 +240,7 @@ public final class Application {
     Portability portability = new Portability(vertx, master.pool(), jobs, tenantPools, secrets, exportFiles, audit,
         config.storagePath());
     List<JobHandler> jobHandlers = List.of(
-        new DatabaseCopy(vertx, master.pool(), directory, tenantPools, audit, db.connectTimeoutMs()),
+        new DatabaseCopy(vertx, master.pool(), directory, tenantPools, freezes, audit, db.connectTimeoutMs()),
         new ExportJob(tenantPools, jobThreads, exportFiles, secrets, config.storagePath(), portable.kdfIterations()),
         new ImportJob(tenantPools, jobThreads, secrets, new SafeZip.Limits(portable.maxUncompressedBytes(),
             portable.maxZipEntries(), portable.maxZipRatio(), portable.maxFieldChars())));
@@ -410,6 +409,11 @@ public final class Application {
 
   public TenantPools tenantPools() {
     return tenantPools;
+  }
+
+  /** Tenants' write freezes on every node of the cluster (database switches). */
+  public ClusterFreeze freezes() {
+    return freezes;
   }
 
   /** The routes every HTTP verticle serves; tests build a router from it to compare with the API contract. */

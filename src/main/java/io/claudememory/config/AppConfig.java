@@ -31,7 +31,7 @@ public record AppConfig(
   /** {@code url} is null when the embedded PostgreSQL is used. */
   public record Database(String url, int embeddedPort, int masterPoolSize, String tenantPrefix, int tenantPoolSize,
       int maxTenantPools, int tenantIdleSeconds, int connectTimeoutMs, int breakerOpenSeconds,
-      boolean allowPrivateHosts) {
+      boolean allowPrivateHosts, int switchFreezeLeaseSeconds) {
 
     public boolean embedded() {
       return url == null;

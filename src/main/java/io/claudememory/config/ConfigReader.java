@@ -88,7 +88,8 @@ public final class ConfigReader {
         integer("database.tenantIdleSeconds", "database.tenantIdleSeconds", 300, 1, 86_400),
         integer("database.connectTimeoutMs", "database.connectTimeoutMs", 3000, 100, 60_000),
         integer("database.breakerOpenSeconds", "database.breakerOpenSeconds", 10, 0, 3600),
-        allowPrivate == null ? !production : bool("database.allowPrivateHosts"));
+        allowPrivate == null ? !production : bool("database.allowPrivateHosts"),
+        integer("database.switchFreezeLeaseSeconds", "database.switchFreezeLeaseSeconds", 15, 2, 600));
 
     String redisUrl = optional("redis.url");
     if (redisUrl != null && !redisUrl.matches("^rediss?://.+")) {

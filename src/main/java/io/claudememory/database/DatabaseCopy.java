@@ -6,7 +6,7 @@ import io.claudememory.database.TenantSchema.Table;
 import io.claudememory.jobs.JobContext;
 import io.claudememory.jobs.JobFailure;
 import io.claudememory.jobs.JobHandler;
-import io.claudememory.platform.EventAddresses;
+import io.claudememory.platform.db.ClusterFreeze;
 import io.claudememory.platform.db.DbTarget;
 import io.claudememory.platform.db.Migrations;
 import io.claudememory.platform.db.TenantDirectory;
@@ -23,7 +23,6 @@ import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,10 +33,12 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>migrate the target to the current tenant schema; drop its foreign keys while it is being filled;</li>
  *   <li>bulk pass: every table synced from the source while the tenant keeps working ({@link TableSync});</li>
- *   <li>write freeze for this tenant only ({@link TenantPools#freeze}: new work waits, work in flight drains);</li>
+ *   <li>write freeze for this tenant only, on every node ({@link ClusterFreeze}: new work waits, work in flight
+ *       drains);</li>
  *   <li>delta pass (only what changed since), sequences, foreign keys restored, row counts compared per table;</li>
- *   <li>in one master transaction: the target becomes active and {@code database.activated} is audited; the
- *       tenant's pool is evicted and the gate opened, so waiting work runs on the new database.</li>
+ *   <li>every node confirms it still holds the freeze; then, in one master transaction, the target becomes active
+ *       and {@code database.activated} is audited; every node retires the tenant's pool and opens its gate, so
+ *       waiting work runs on the new database.</li>
  * </ol>
  * Every step is idempotent, so an interrupted job simply runs again; once the target is active it is done.
  */
@@ -51,15 +52,17 @@ public final class DatabaseCopy implements JobHandler {
   private final Pool master;
   private final TenantDirectory directory;
   private final TenantPools tenantPools;
+  private final ClusterFreeze freezes;
   private final SecurityAudit audit;
   private final int connectTimeoutMs;
 
   public DatabaseCopy(Vertx vertx, Pool master, TenantDirectory directory, TenantPools tenantPools,
-      SecurityAudit audit, int connectTimeoutMs) {
+      ClusterFreeze freezes, SecurityAudit audit, int connectTimeoutMs) {
     this.vertx = vertx;
     this.master = master;
     this.directory = directory;
     this.tenantPools = tenantPools;
+    this.freezes = freezes;
     this.audit = audit;
     this.connectTimeoutMs = connectTimeoutMs;
   }
@@ -121,33 +124,22 @@ public final class DatabaseCopy implements JobHandler {
           return TenantSchema.read(target)
               .compose(schema -> dropForeignKeys(target, schema)
                   .compose(v -> pass(ctx, schema, source, target, 0.1, 0.8))
-                  .compose(v -> frozen(tenant, () -> pass(ctx, schema, source, target, 0.8, 0.9)
+                  .compose(v -> frozen(tenant, freeze -> pass(ctx, schema, source, target, 0.8, 0.9)
                       .compose(v2 -> copySequences(source, target))
                       .compose(v2 -> restoreForeignKeys(target, schema))
                       .compose(v2 -> verify(schema, source, target))
                       .compose(counts -> ctx.progress(0.95, counts).map(counts))
+                      .compose(counts -> freeze.confirm().map(counts))
                       .compose(counts -> switchTo(ctx, sourceRow, targetRow, counts)))))
               .compose(details -> activated(tenant, details))
               .eventually(() -> Future.join(source.close(), target.close()));
         });
   }
 
-  /** Runs {@code work} with the tenant's writes frozen on this node; the gate always opens again. */
-  private <T> Future<T> frozen(UUID tenant, java.util.function.Supplier<Future<T>> work) {
-    AtomicBoolean closed = new AtomicBoolean();
-    return tenantPools.freeze(tenant, DRAIN_MS)
-        .recover(err -> Future.failedFuture(new JobFailure(
-            "Your requests in progress did not finish in time for the switch; try again.")))
-        .compose(v -> {
-          closed.set(true);
-          return work.get();
-        })
-        .eventually(() -> {
-          if (closed.get()) {
-            tenantPools.thaw(tenant);
-          }
-          return Future.succeededFuture();
-        });
+  /** Runs {@code work} with the tenant's writes frozen on every node; the gates always open again. */
+  private <T> Future<T> frozen(UUID tenant, java.util.function.Function<ClusterFreeze.Freeze, Future<T>> work) {
+    return freezes.frozen(tenant, DRAIN_MS, work).recover(err -> Future.failedFuture(
+        err instanceof ClusterFreeze.FreezeFailed ? new JobFailure(err.getMessage()) : err));
   }
 
   private Future<Void> pass(JobContext ctx, TenantSchema schema, Pool source, Pool target, double from, double to) {
@@ -226,10 +218,8 @@ public final class DatabaseCopy implements JobHandler {
             .compose(updated -> updated.rowCount() == 1 ? Future.succeededFuture()
                 : Future.failedFuture(new JobFailure("The database was removed before the switch.")))
             .compose(v -> audit.record(conn, tenant, tenant, "database.activated", caller, details)))
-        .compose(v -> tenantPools.evict(tenant))
         .map(v -> {
-          vertx.eventBus().publish(EventAddresses.TENANT_DATABASE_SWITCHED,
-              new JsonObject().put("tenant", tenant.toString()).put("databaseId", targetId.toString()));
+          // Every node's pool to the old database is retired as the freeze ends (ClusterFreeze).
           LOG.info("tenant {}: database {} is now active", tenant, targetId);
           return details;
         });

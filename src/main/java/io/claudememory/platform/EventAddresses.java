@@ -34,12 +34,6 @@ public final class EventAddresses {
   public static final String CLAUDE_CANCEL = "claude.cancel";
 
   /**
-   * Publish, Jobs → the tenant pools of every node: {@code {"tenant": "<user id>", "databaseId": "<now active>"}}
-   * once a tenant's active database was switched, so no node keeps a pool to the old one.
-   */
-  public static final String TENANT_DATABASE_SWITCHED = "tenants.database-switched";
-
-  /**
    * Publish, anyone → Webhook on every node: the tenant id (a string) that has new {@code webhook_outbox} rows or
    * due deliveries. Sent after the commit; nothing is lost without it, as every node also sweeps periodically.
    */

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Write freeze: {@link #freeze} closes a tenant's gate (new {@code withPool} calls wait, at most
  * {@link #GATE_WAIT_MS}, then get a 503) and completes once the work in flight has drained; {@link #thaw} opens it
- * again and the waiting calls proceed, on the tenant's current database. The gate is per node.
+ * again and the waiting calls proceed, on the tenant's current database. The gate is per node; {@link ClusterFreeze}
+ * closes it on every node.
  */
 public final class TenantPools {
   private static final Logger LOG = LoggerFactory.getLogger(TenantPools.class);
