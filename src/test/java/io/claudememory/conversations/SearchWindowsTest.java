@@ -14,10 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Search ranks the most recent matches together, {@code search.candidates} at a time (3 here, so that a handful of
@@ -27,27 +27,22 @@ import org.junit.jupiter.api.Test;
  */
 @DisplayName("Search beyond its bound: windows of the most recent matches, each ranked, paged without loss")
 class SearchWindowsTest {
-  static TestServer server;
-  static ApiClient api;
+  // One connection per tenant pool, so that customPlans() sees the connection the searches ran on.
+  @RegisterExtension
+  static final TestServer server = TestServer.start(Map.of("CMB_SEARCH_CANDIDATES", "3",
+      "CMB_DATABASE_TENANT_POOL_SIZE", "1"));
+  static final ApiClient api = server.client();
   static TestUser ann;
   static String conversation;
   static final List<String> messages = new ArrayList<>();
 
   @BeforeAll
-  static void start() {
-    // One connection per tenant pool, so that customPlans() sees the connection the searches ran on.
-    server = TestServer.start(Map.of("CMB_SEARCH_CANDIDATES", "3", "CMB_DATABASE_TENANT_POOL_SIZE", "1"));
-    api = server.client();
+  static void seed() {
     ann = Users.register(api);
     conversation = post("/api/v1/conversations", new JsonObject().put("title", "Kubernetes")).getString("id");
     for (int mentions : new int[] {5, 1, 2, 3, 1, 3, 2}) {
       messages.add(message(conversation, "kubernetes ".repeat(mentions) + "and nothing else to say"));
     }
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
   }
 
   static JsonObject post(String path, JsonObject body) {
