@@ -61,9 +61,8 @@ public final class SearchService {
   }
 
   public Future<Page> search(UUID caller, SearchQuery query, Request r) {
-    String sql = r.projectId() == null ? SearchSql.SEARCH : SearchSql.SEARCH_IN_PROJECT;
-    return tenants.withPool(caller, pool -> projectExists(pool, r.projectId())
-        .compose(ok -> pool.withConnection(conn -> fill(conn, sql, query, r, r.cursor(), new JsonArray()))));
+    return tenants.withPool(caller, pool -> projectConversations(pool, r.projectId())
+        .compose(project -> pool.withConnection(conn -> fill(conn, query, project, r, r.cursor(), new JsonArray()))));
   }
 
   /**
@@ -78,12 +77,13 @@ public final class SearchService {
   }
 
   /** Adds the hits of the window {@code at} to {@code data}; moves on to the next window while the page is not full. */
-  private Future<Page> fill(SqlConnection conn, String sql, SearchQuery query, Request r, Cursor at, JsonArray data) {
+  private Future<Page> fill(SqlConnection conn, SearchQuery query, UUID[] project, Request r, Cursor at,
+      JsonArray data) {
     int wanted = r.limit() - data.size();
-    Tuple params = Tuple.from(Arrays.asList(query.leading(), query.lastPrefix(), r.projectId(), r.role(), r.from(),
+    Tuple params = Tuple.from(Arrays.asList(query.leading(), query.lastPrefix(), project, r.role(), r.from(),
         r.to(), at == null ? null : at.windowAt(), at == null ? null : at.windowId(),
         at == null ? null : at.afterRank(), at == null ? null : at.afterId(), candidates, wanted + 1));
-    return window(conn, sql, params).compose(rows -> {
+    return window(conn, SearchSql.SEARCH, params).compose(rows -> {
       Row bounds = null;
       Row last = null;
       for (Row row : rows) {
@@ -104,16 +104,19 @@ public final class SearchService {
       }
       Cursor next = new Cursor(nextAt, bounds.getUUID("next_id"), null, null);
       return data.size() == r.limit() ? Future.succeededFuture(new Page(data, next.encode()))
-          : fill(conn, sql, query, r, next, data);
+          : fill(conn, query, project, r, next, data);
     });
   }
 
-  /** A project filter must name one of the caller's own projects: anything else is 404, as on every route. */
-  private static Future<Void> projectExists(Pool pool, UUID projectId) {
+  /**
+   * The ids of the project's conversations, null without a project filter. A project filter must name one of the
+   * caller's own projects: anything else is 404, as on every route.
+   */
+  private static Future<UUID[]> projectConversations(Pool pool, UUID projectId) {
     return projectId == null ? Future.succeededFuture()
-        : pool.preparedQuery(ConversationsSql.PROJECT_EXISTS).execute(Tuple.of(projectId))
+        : pool.preparedQuery(SearchSql.PROJECT_CONVERSATIONS).execute(Tuple.of(projectId))
             .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("The project"))
-                : Future.<Void>succeededFuture());
+                : Future.succeededFuture(rows.iterator().next().getArrayOfUUIDs("conversations")));
   }
 
   private static JsonObject toJson(Row row) {

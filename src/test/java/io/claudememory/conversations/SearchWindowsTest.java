@@ -133,6 +133,22 @@ class SearchWindowsTest {
   }
 
   @Test
+  @DisplayName("a project filter applies before the bound: the windows hold only that project's matches")
+  void projectWindows() {
+    String project = post("/api/v1/projects", new JsonObject().put("name", "infra")).getString("id");
+    String inside = post("/api/v1/conversations", new JsonObject().put("title", "Inside").put("projectId", project))
+        .getString("id");
+    String outside = post("/api/v1/conversations", new JsonObject().put("title", "Outside")).getString("id");
+    List<String> in = new ArrayList<>();
+    for (int mentions : new int[] {4, 1, 3, 2}) {
+      in.add(message(inside, "helm ".repeat(mentions) + "and nothing else to say"));
+      message(outside, "helm ".repeat(5) + "and nothing else to say");
+    }
+    assertEquals(List.of(in.get(2), in.get(3), in.get(1), in.get(0)), walk("helm&projectId=" + project, 2, () -> { }),
+        "windows {in4, in3, in2} and {in1}, with no message of the other conversation");
+  }
+
+  @Test
   @DisplayName("the search is planned for its words every time, never with a generic plan that reads every match")
   void customPlans() throws Exception {
     for (int i = 0; i < 8; i++) {
