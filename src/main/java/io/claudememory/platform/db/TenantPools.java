@@ -65,8 +65,6 @@ public final class TenantPools {
     final UUID tenant;
     final Promise<Pool> opening = Promise.promise();
     final Future<Pool> pool = opening.future();
-    /** The tenant database the pool connects to, once known. */
-    volatile UUID database;
     long lastUsed = System.nanoTime();
     int inFlight;
     /** Out of the map: closed as soon as nothing runs on it any more. */
@@ -282,25 +280,9 @@ public final class TenantPools {
     return pools.get(tenant) == entry;
   }
 
-  /**
-   * After a tenant's database was switched: retires its pool unless that pool connects to {@code active} (a pool
-   * opened after the switch must stay). A pool still opening is judged once it knows its database.
-   */
-  public Future<Void> evictUnless(UUID tenant, UUID active) {
-    Entry entry;
-    synchronized (this) {
-      entry = pools.get(tenant);
-    }
-    if (entry == null) {
-      return Future.succeededFuture();
-    }
-    return entry.pool.transform(opened -> active.equals(entry.database) ? Future.succeededFuture() : retire(entry));
-  }
-
   private Future<Pool> open(UUID tenant, Entry entry) {
     created.increment();
     return directory.activeDatabase(tenant).compose(db -> {
-      entry.database = db.id();
       Pool pool = PgBuilder.pool()
           .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(256)
               .setEventLoopSize(Math.min(poolSize, eventLoops)).setConnectionTimeout(connectTimeoutMs)
