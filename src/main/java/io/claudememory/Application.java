@@ -16,6 +16,7 @@ import io.claudememory.auth.UserStates;
 import io.claudememory.claude.AnthropicProvider;
 import io.claudememory.claude.ClaudeRoutes;
 import io.claudememory.claude.ClaudeVerticle;
+import io.claudememory.claude.ClusterCancels;
 import io.claudememory.claude.Generations;
 import io.claudememory.claude.N8nProvider;
 import io.claudememory.claude.Provider;
@@ -282,7 +283,11 @@ public final class Application {
     if (config.redisEnabled()) {
       health.register("redis-subscriber", realtime::subscriberUp,
           () -> new io.vertx.core.json.JsonObject().put("connected", realtime.subscriberUp()));
-      fanout = realtime.deployFanout(config.redisUrl()).onSuccess(id -> closers.push(() -> vertx.undeploy(id)));
+      ClusterCancels cancels = new ClusterCancels(vertx, config.nodeId(), redis, config.redisUrl(),
+          config.realtime().redisChannelPrefix(), metrics);
+      closers.push(cancels::close);
+      fanout = cancels.start().compose(v -> realtime.deployFanout(config.redisUrl()))
+          .onSuccess(id -> closers.push(() -> vertx.undeploy(id)));
     }
     return fanout.compose(deployed -> deployJobs(jobs, jobHandlers))
         .compose(deployed -> vertx.deployVerticle(() -> new WebhookVerticle(master.pool(), tenantPools, secrets,

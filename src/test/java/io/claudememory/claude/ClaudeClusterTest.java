@@ -111,6 +111,31 @@ class ClaudeClusterTest {
         .map(r -> r == null ? 0L : 1L).await(5, TimeUnit.SECONDS), "the entry is gone");
   }
 
+  @Test
+  @DisplayName("a cancel sent to the other node stops the answer where it runs, and the partial answer is stored")
+  void cancelOnOtherNode() throws Exception {
+    Awaits.until(() -> first.client().get("/api/v1/health/metrics", null).body()
+        .contains("cmb_redis_subscriber_up{subscriber=\"claude-cancel\"} 1.0"), 10_000,
+        "the answering node listens for cancels from other nodes");
+    TestUser ann = Users.register(first.client());
+    TenantSeed seed = new TenantSeed(first, ann.id());
+    UUID conversation = seed.conversation(null, null, null);
+    UUID question = seed.message(conversation, null, "user", "A long answer, please.");
+    try (RoomEvents room = new RoomEvents(first.app().vertx(), ann.id(), conversation)) {
+      first.app().generations().start(ann.id(), conversation, question, new JsonObject()).await(20, TimeUnit.SECONDS);
+      room.next("assistant.delta", 5000);
+      assertEquals(202, second.client().post("/api/v1/conversations/" + conversation + "/cancel", ann.accessToken(),
+          new JsonObject()).status());
+      JsonObject done = room.end(10_000);
+      assertEquals("assistant.done", done.getString("type"), done::encode);
+    }
+    List<TenantSeed.Msg> stored = seed.messages(conversation);
+    assertEquals(2, stored.size());
+    assertEquals("cancelled", stored.get(1).stopReason());
+    assertTrue(stored.get(1).content().startsWith("tok0 "), stored.get(1)::toString);
+    assertTrue(stored.get(1).content().split(" ").length < 1000, "stopped well before the end");
+  }
+
   private static List<StreamSnapshot> snapshots(Generations generations, UUID tenant, UUID conversation) {
     try {
       return generations.snapshots(tenant, conversation).await(5, TimeUnit.SECONDS);
