@@ -28,20 +28,30 @@ final class ClaudeSql {
       )
       SELECT id, seq, role, content, created_at FROM branch ORDER BY depth""";
 
+  /** How many of the most recent matching messages recall ranks. */
+  static final int RECALL_CANDIDATES = 500;
+
   /**
    * Passages of the user's other conversations in the same project (no project counts as one) matching any word of
    * $1: the words are the message's own lexemes OR-ed, so a long message still finds what shares a few of its terms.
+   * Ranked among the most recent {@value #RECALL_CANDIDATES} such messages, so the work stays bounded however common
+   * the words are (an OR of every word of a message matches much of a large history).
    */
   static final String RECALL = """
       WITH q AS (
         SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS query
           FROM unnest(to_tsvector('english', $1))
+      ), candidates AS (
+        SELECT m.content, m.created_at, m.search, c.title
+          FROM q, messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE q.query IS NOT NULL AND m.search @@ q.query
+           AND c.id <> $2 AND c.project_id IS NOT DISTINCT FROM $3 AND NOT c.archived
+         ORDER BY m.created_at DESC, m.id DESC
+         LIMIT\s""" + RECALL_CANDIDATES + """
       )
-      SELECT m.content, m.created_at, c.title, ts_rank(m.search, q.query) AS rank
-        FROM q, messages m JOIN conversations c ON c.id = m.conversation_id
-       WHERE q.query IS NOT NULL AND m.search @@ q.query
-         AND c.id <> $2 AND c.project_id IS NOT DISTINCT FROM $3 AND NOT c.archived
-       ORDER BY rank DESC, m.created_at DESC
+      SELECT content, created_at, title, ts_rank(search, q.query) AS rank
+        FROM q, candidates
+       ORDER BY rank DESC, created_at DESC
        LIMIT $4""";
 
   /** Allocates the next seq under the conversation's row lock and makes the new message the current leaf. */
