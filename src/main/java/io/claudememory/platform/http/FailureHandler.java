@@ -10,6 +10,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.pgclient.PgException;
 import java.util.Locale;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,6 +102,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
     if (failure instanceof HttpException http) {
       return fromStatus(http.getStatusCode(), http.getPayload());
     }
+    if (databaseUnavailable(failure)) {
+      return ApiException.unavailable("The database is temporarily unavailable.", 5);
+    }
     if (failure == null && statusCode > 0 || statusCode >= 400 && statusCode < 500) {
       // A handler's ctx.fail(4xx, cause), e.g. CorsHandler refusing an origin: the status is the answer.
       return fromStatus(statusCode, null);
@@ -109,16 +113,34 @@ public final class FailureHandler implements Handler<RoutingContext> {
         "The server could not complete the request. Quote the requestId when reporting it.");
   }
 
+  /** SQLSTATEs of a database that cannot take the work now: out of connections, shutting down, connection lost. */
+  private static final Set<String> UNAVAILABLE_STATES = Set.of("53300", "57P01", "57P03", "08006", "08001");
+
+  /**
+   * A JDBC error (Flyway migrating a new tenant database, say) somewhere in the chain saying the database cannot take
+   * the work now: out of connections or shutting down.
+   */
+  private static boolean databaseUnavailable(Throwable failure) {
+    for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
+          && UNAVAILABLE_STATES.contains(sql.getSQLState())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** PostgreSQL errors that describe the request rather than the server. */
   private static ApiException fromSqlState(String state) {
+    if (state != null && UNAVAILABLE_STATES.contains(state)) {
+      return ApiException.unavailable("The database is temporarily unavailable.", 5);
+    }
     return switch (state == null ? "" : state) {
       case "23505" -> ApiException.conflict("A resource with the same unique value already exists.");
       case "23503" -> ApiException.conflict("The request refers to a resource that does not exist or is in use.");
       // 22021: text PostgreSQL cannot store, e.g. a NUL character (\u0000) in a JSON string or query parameter
       case "22P02", "22001", "22003", "22007", "22008", "22021" ->
           ApiException.badRequest("A value has the wrong format.");
-      case "53300", "57P01", "57P03", "08006", "08001" ->
-          ApiException.unavailable("The database is temporarily unavailable.", 5);
       default -> new ApiException(500, "Internal Server Error",
           "The server could not complete the request. Quote the requestId when reporting it.");
     };
