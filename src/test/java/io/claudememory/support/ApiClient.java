@@ -24,21 +24,35 @@ public final class ApiClient {
   private final WebClient web;
   private final int port;
   private final boolean contractChecked;
+  private final Observer observer;
+
+  /** Told about every exchange a client makes (the security suite collects the secrets that pass by). */
+  @FunctionalInterface
+  public interface Observer {
+    /** {@code sent} is the request body (null without one); for an upload, the form's text fields as JSON. */
+    void exchanged(HttpRequest<Buffer> request, Buffer sent, Reply reply);
+  }
 
   public ApiClient(Vertx vertx, int port) {
     this(WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)), port,
-        true);
+        true, null);
   }
 
-  private ApiClient(WebClient web, int port, boolean contractChecked) {
+  private ApiClient(WebClient web, int port, boolean contractChecked, Observer observer) {
     this.web = web;
     this.port = port;
     this.contractChecked = contractChecked;
+    this.observer = observer;
   }
 
   /** The same client, its replies not checked against the contract. */
   public ApiClient withoutContractCheck() {
-    return new ApiClient(web, port, false);
+    return new ApiClient(web, port, false, observer);
+  }
+
+  /** The same client, reporting each exchange to {@code observer} (before the contract check). */
+  public ApiClient observedBy(Observer observer) {
+    return new ApiClient(web, port, contractChecked, observer);
   }
 
   /** An answer: status, headers, and the body as JSON when it is JSON. */
@@ -108,6 +122,9 @@ public final class ApiClient {
     } catch (Exception e) {
       throw new IllegalStateException(request.method() + " " + request.uri() + " failed: " + e.getMessage(), e);
     }
+    if (observer != null) {
+      observer.exchanged(request, body, reply);
+    }
     if (contractChecked) {
       ApiContract.load().check(request.method(), request.uri(), reply);
     }
@@ -128,6 +145,10 @@ public final class ApiClient {
       reply = new Reply(response.statusCode(), response.headers(), response.body());
     } catch (Exception e) {
       throw new IllegalStateException("upload to " + path + " failed: " + e.getMessage(), e);
+    }
+    if (observer != null) {
+      JsonObject fields = passphrase == null ? new JsonObject() : new JsonObject().put("passphrase", passphrase);
+      observer.exchanged(request, fields.toBuffer(), reply);
     }
     if (contractChecked) {
       ApiContract.load().check(HttpMethod.POST, path, reply);
