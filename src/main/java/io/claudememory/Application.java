@@ -222,8 +222,8 @@ public final class Application {
     ApiKeys apiKeys = new ApiKeys(master.pool(), audit, config.auth().stateCacheSeconds());
     Authenticator authenticator = new Authenticator(accessTokens, apiKeys, states, rateLimiter::admit);
     TenantProvisioner provisioner = new TenantProvisioner(vertx, master, secrets, db.tenantPrefix(), directory);
-    AccountService accounts = new AccountService(master.pool(), hasher, accessTokens, states, provisioner, audit,
-        config.auth().refreshTokenDays());
+    AccountService accounts = new AccountService(master.pool(), hasher, accessTokens, states, invalidations,
+        provisioner, audit, config.auth().refreshTokenDays());
 
     RoomEvents events = new RoomEvents(vertx.eventBus(), config.nodeId());
     Jobs jobs = new Jobs(vertx, master.pool(), events::publishNotification);

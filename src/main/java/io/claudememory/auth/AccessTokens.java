@@ -22,6 +22,10 @@ import java.util.UUID;
  * HS256 with JWT_SECRET, or ES256/RS256 with a PEM pair. {@code iss}, {@code aud} and {@code exp} are checked, and
  * so is the token's kind (RFC 8725 §3.11, §3.12): vertx-auth-jwt fixes the header to {@code typ: JWT}, so the kind is
  * carried by the claim {@code use: access}, which no other token this server issues has.
+ *
+ * <p>Each token names its sign-in in {@code sid}: the family of refresh tokens it was issued with. Ending a sign-in
+ * (logout, a reused refresh token) revokes that family, and with it the access tokens that name it (see
+ * {@link Authenticator}), so "every token of the sign-in" includes the one the client holds now.
  */
 public final class AccessTokens {
   static final String TYPE = "JWT";
@@ -31,7 +35,7 @@ public final class AccessTokens {
   private final AppConfig.Auth conf;
 
   /** What a verified access token says. */
-  public record Claims(UUID userId, int tokenVersion) {}
+  public record Claims(UUID userId, int tokenVersion, UUID signIn) {}
 
   public AccessTokens(Vertx vertx, AppConfig.Auth conf) {
     this.conf = conf;
@@ -48,8 +52,10 @@ public final class AccessTokens {
     this.jwt = JWTAuth.create(vertx, options);
   }
 
-  public String issue(UUID userId, int tokenVersion) {
-    return jwt.generateToken(new JsonObject().put("sub", userId.toString()).put("ver", tokenVersion).put("use", USE),
+  /** A token for {@code userId} at {@code tokenVersion}, belonging to the sign-in (refresh family) {@code signIn}. */
+  public String issue(UUID userId, int tokenVersion, UUID signIn) {
+    return jwt.generateToken(new JsonObject().put("sub", userId.toString()).put("ver", tokenVersion).put("use", USE)
+            .put("sid", signIn.toString()),
         new JWTOptions().setAlgorithm(algorithm).setIssuer(conf.issuer()).setAudience(List.of(conf.audience()))
             .setExpiresInMinutes(conf.accessTokenMinutes()));
   }
@@ -77,7 +83,8 @@ public final class AccessTokens {
         return Future.failedFuture(invalid());
       }
       try {
-        return Future.succeededFuture(new Claims(UUID.fromString(p.getString("sub")), p.getInteger("ver", -1)));
+        return Future.succeededFuture(new Claims(UUID.fromString(p.getString("sub")), p.getInteger("ver", -1),
+            UUID.fromString(p.getString("sid"))));
       } catch (RuntimeException e) {
         return Future.failedFuture(invalid());
       }

@@ -28,16 +28,22 @@ public final class AccountService {
   private final AccessTokens accessTokens;
   private final RefreshTokens refreshTokens;
   private final UserStates states;
+  private final UserInvalidations invalidations;
   private final TenantProvisioner provisioner;
   private final SecurityAudit audit;
 
+  /**
+   * {@code invalidations} makes an ended sign-in (logout, reuse, password change) take effect on every node at once,
+   * not when their cached {@link UserStates} expire.
+   */
   public AccountService(Pool master, PasswordHasher hasher, AccessTokens accessTokens, UserStates states,
-      TenantProvisioner provisioner, SecurityAudit audit, int refreshDays) {
+      UserInvalidations invalidations, TenantProvisioner provisioner, SecurityAudit audit, int refreshDays) {
     this.master = master;
     this.hasher = hasher;
     this.accessTokens = accessTokens;
     this.refreshTokens = new RefreshTokens(master, audit, refreshDays);
     this.states = states;
+    this.invalidations = invalidations;
     this.provisioner = provisioner;
     this.audit = audit;
   }
@@ -86,7 +92,12 @@ public final class AccountService {
 
   public Future<JsonObject> refresh(String token, Caller caller) {
     return refreshTokens.rotate(token, caller).compose(rotation -> {
-      if (rotation == null || rotation.reused()) {
+      if (rotation != null && rotation.reused()) {
+        // the family is revoked: its access tokens must stop working too, on every node
+        return invalidations.changed(rotation.userId(), false).transform(done -> Future.failedFuture(
+            ApiException.unauthorized("The refresh token is invalid, expired or revoked.")));
+      }
+      if (rotation == null) {
         return Future.failedFuture(ApiException.unauthorized("The refresh token is invalid, expired or revoked."));
       }
       return master.preparedQuery(AuthSql.USER_BY_ID).execute(Tuple.of(rotation.userId())).compose(users -> {
@@ -97,14 +108,17 @@ public final class AccountService {
           if (state == null || !state.active()) {
             return Future.failedFuture(ApiException.unauthorized("The account is deactivated."));
           }
-          return Future.succeededFuture(respond(users.iterator().next(), state.tokenVersion(), rotation.token()));
+          return Future.succeededFuture(respond(users.iterator().next(), state.tokenVersion(),
+              new RefreshTokens.Issued(rotation.token(), rotation.family())));
         });
       });
     });
   }
 
+  /** Ends the sign-in of {@code refreshToken}: its refresh tokens and the access tokens issued with them. */
   public Future<Void> logout(String refreshToken) {
-    return refreshTokens.revokeFamily(refreshToken);
+    return refreshTokens.revokeFamily(refreshToken).compose(userId -> userId == null ? Future.succeededFuture()
+        : invalidations.changed(userId, false));
   }
 
   public Future<JsonObject> profile(UUID userId) {
@@ -144,7 +158,7 @@ public final class AccountService {
             .compose(done -> audit.record(conn, userId, userId, "auth.password_changed", caller, null))
             .compose(done -> conn.preparedQuery(AuthSql.USER_BY_ID).execute(Tuple.of(userId)))
             .compose(users -> tokens(conn, users.iterator().next(), rows.iterator().next().getInteger(0), null)))))
-        .andThen(done -> states.invalidate(userId));
+        .compose(pair -> invalidations.changed(userId, false).map(pair));
   }
 
   /** Issues an access token and a refresh token (new family) for a user row. */
@@ -156,11 +170,11 @@ public final class AccountService {
     return version.compose(v -> refreshTokens.issue(client, userId, family).map(refresh -> respond(user, v, refresh)));
   }
 
-  private JsonObject respond(Row user, int tokenVersion, String refreshToken) {
+  private JsonObject respond(Row user, int tokenVersion, RefreshTokens.Issued refresh) {
     return new JsonObject()
         .put("user", Users.toJson(user))
-        .put("accessToken", accessTokens.issue(user.getUUID("id"), tokenVersion))
-        .put("refreshToken", refreshToken)
+        .put("accessToken", accessTokens.issue(user.getUUID("id"), tokenVersion, refresh.family()))
+        .put("refreshToken", refresh.token())
         .put("expiresIn", accessTokens.expiresInSeconds());
   }
 

@@ -51,7 +51,7 @@ final class AuthSql {
   static final String REVOKE_FAMILY = """
       UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL""";
 
-  static final String FAMILY_OF = "SELECT family_id FROM refresh_tokens WHERE token_hash = $1";
+  static final String FAMILY_OF = "SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = $1";
 
   static final String REVOKE_USER = """
       UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL""";

@@ -8,7 +8,8 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * Turns a bearer credential (access JWT or API key) into a {@link Principal}, checking the account is still active
- * and, for JWTs, that the token predates no password change. Used by REST routes (as a handler) and WebSockets.
+ * and, for JWTs, that the token predates no password change and that its sign-in was not ended (logout, a reused
+ * refresh token). Used by REST routes (as a handler) and WebSockets.
  */
 public final class Authenticator implements Handler<RoutingContext> {
   private final AccessTokens accessTokens;
@@ -52,7 +53,10 @@ public final class Authenticator implements Handler<RoutingContext> {
       if (state.tokenVersion() != claims.tokenVersion()) {
         return Future.failedFuture(ApiException.unauthorized("The access token was revoked; sign in again."));
       }
-      return Future.succeededFuture(new Principal(claims.userId(), state.role(), null));
+      return states.signInLive(claims.userId(), claims.signIn()).compose(live -> live
+          ? Future.succeededFuture(new Principal(claims.userId(), state.role(), null))
+          : Future.failedFuture(ApiException.unauthorized("The sign-in of this access token has ended; sign in "
+              + "again.")));
     }));
   }
 

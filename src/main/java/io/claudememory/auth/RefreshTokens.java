@@ -22,7 +22,10 @@ final class RefreshTokens {
   private final int days;
 
   /** The outcome of a refresh: a new token for the user, or refusal (reused = a family was revoked). */
-  record Rotation(UUID userId, String token, boolean reused) {}
+  record Rotation(UUID userId, String token, UUID family, boolean reused) {}
+
+  /** A new refresh token and the family (the sign-in) it belongs to. */
+  record Issued(String token, UUID family) {}
 
   RefreshTokens(Pool master, SecurityAudit audit, int days) {
     this.master = master;
@@ -31,11 +34,12 @@ final class RefreshTokens {
   }
 
   /** Issues a token in {@code family} (a new family when null). */
-  Future<String> issue(SqlClient client, UUID userId, UUID family) {
+  Future<Issued> issue(SqlClient client, UUID userId, UUID family) {
     String token = Tokens.random(32);
+    UUID signIn = family == null ? Ids.newId() : family;
     return client.preparedQuery(AuthSql.INSERT_REFRESH)
-        .execute(Tuple.of(Ids.newId(), userId, family == null ? Ids.newId() : family, Tokens.sha256(token), days))
-        .map(done -> token);
+        .execute(Tuple.of(Ids.newId(), userId, signIn, Tokens.sha256(token), days))
+        .map(done -> new Issued(token, signIn));
   }
 
   /**
@@ -58,23 +62,27 @@ final class RefreshTokens {
             return conn.preparedQuery(AuthSql.REVOKE_FAMILY).execute(Tuple.of(family))
                 .compose(done -> audit.record(conn, userId, null, "auth.refresh_reuse", caller,
                     new JsonObject().put("familyId", family.toString())))
-                .map(done -> new Rotation(userId, null, true));
+                .map(done -> new Rotation(userId, null, family, true));
           }
           UUID successor = Ids.newId();
           String next = Tokens.random(32);
           return conn.preparedQuery(AuthSql.INSERT_REFRESH)
               .execute(Tuple.of(successor, userId, family, Tokens.sha256(next), days))
               .compose(done -> conn.preparedQuery(AuthSql.MARK_USED).execute(Tuple.of(row.getUUID("id"), successor)))
-              .map(done -> new Rotation(userId, next, false));
+              .map(done -> new Rotation(userId, next, family, false));
         }));
   }
 
-  /** Logout: revokes the family of {@code token}; unknown tokens are ignored. */
-  Future<Void> revokeFamily(String token) {
-    return master.preparedQuery(AuthSql.FAMILY_OF).execute(Tuple.of(Tokens.sha256(token))).compose(rows ->
-        rows.size() == 0 ? Future.succeededFuture()
-            : master.preparedQuery(AuthSql.REVOKE_FAMILY).execute(Tuple.of(rows.iterator().next().getUUID(0)))
-                .mapEmpty());
+  /** Logout: revokes the family of {@code token} and answers its user; unknown tokens are ignored (null). */
+  Future<UUID> revokeFamily(String token) {
+    return master.preparedQuery(AuthSql.FAMILY_OF).execute(Tuple.of(Tokens.sha256(token))).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture(null);
+      }
+      Row row = rows.iterator().next();
+      return master.preparedQuery(AuthSql.REVOKE_FAMILY).execute(Tuple.of(row.getUUID("family_id")))
+          .map(done -> row.getUUID("user_id"));
+    });
   }
 
   Future<Void> revokeAll(SqlClient client, UUID userId) {

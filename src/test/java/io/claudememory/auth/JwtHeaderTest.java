@@ -85,7 +85,14 @@ class JwtHeaderTest {
   static JsonObject claims() {
     long now = System.currentTimeMillis() / 1000;
     return new JsonObject().put("sub", ann.id().toString()).put("ver", 0).put("use", "access")
-        .put("iat", now).put("exp", now + 600).put("iss", "claude-memory-backend").put("aud", "claude-memory-api");
+        .put("iat", now).put("exp", now + 600).put("iss", "claude-memory-backend").put("aud", "claude-memory-api")
+        .put("sid", signIn());
+  }
+
+  /** The sign-in of ann's real token: a forged token naming it is as live as hers. */
+  static String signIn() {
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(ann.accessToken().split("\\.")[1]),
+        StandardCharsets.UTF_8)).getString("sid");
   }
 
   static String hmac(JsonObject header, JsonObject claims, String secret) {
