@@ -157,6 +157,14 @@ final class IdOperations {
     return lists;
   }
 
+  /** The members a JSON request body of {@code method path} may hold, by the contract (empty without a body). */
+  Map<String, JsonObject> requestMembers(String method, String path) {
+    JsonObject operation = document.getJsonObject("paths").getJsonObject(path)
+        .getJsonObject(method.toLowerCase(Locale.ROOT));
+    JsonObject schema = operation == null ? null : jsonBodySchema(operation);
+    return schema == null ? Map.of() : properties(schema);
+  }
+
   private void read(String path, String method, JsonObject item, JsonObject operation) {
     String operationId = operation.getString("operationId");
     String first = path.split("/")[1];
@@ -308,7 +316,7 @@ final class IdOperations {
   }
 
   /** The object a local {@code $ref} points at (followed until it is not a reference). */
-  private JsonObject resolve(JsonObject node) {
+  JsonObject resolve(JsonObject node) {
     JsonObject current = node;
     while (current.getString("$ref") != null) {
       String pointer = current.getString("$ref").substring(2);
