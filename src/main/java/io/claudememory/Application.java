@@ -239,7 +239,7 @@ public final class Application {
       return Future.succeededFuture();
     });
     Portability portability = new Portability(vertx, master.pool(), jobs, tenantPools, secrets, exportFiles, audit,
-        config.storagePath());
+        config.storagePath(), portable.maxActiveJobs());
     List<JobHandler> jobHandlers = List.of(
         new DatabaseCopy(vertx, master.pool(), directory, tenantPools, freezes, audit, db.connectTimeoutMs()),
         new ExportJob(tenantPools, jobThreads, exportFiles, secrets, config.storagePath(), portable.kdfIterations()),

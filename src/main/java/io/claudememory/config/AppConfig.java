@@ -95,7 +95,7 @@ public record AppConfig(
    * {@code X-Forwarded-For}, never from a client-chosen leftmost entry.
    */
   public record RateLimit(boolean enabled, String keyPrefix, int trustedProxies, int redisTimeoutMs,
-      int maxLocalBuckets, Bucket address, Bucket principal, Bucket auth, Bucket messages) {}
+      int maxLocalBuckets, Bucket address, Bucket principal, Bucket auth, Bucket messages, Bucket jobs) {}
 
   /** A bucket of {@code limit} requests, refilled evenly over {@code windowSeconds}. */
   public record Bucket(int limit, int windowSeconds) {}
@@ -104,9 +104,10 @@ public record AppConfig(
    * Export and import limits. An upload larger than {@code maxUploadBytes} is answered 413; a ZIP is refused when it
    * has more than {@code maxZipEntries} entries, would inflate past {@code maxUncompressedBytes} in all, or inflates
    * one entry more than {@code maxZipRatio} times; a JSON string longer than {@code maxFieldChars} refuses the file.
+   * A user may have at most {@code maxActiveJobs} export and import jobs queued or running at once.
    */
   public record Portability(int downloadHours, long maxUploadBytes, long maxUncompressedBytes, int maxZipEntries,
-      int maxZipRatio, int maxFieldChars, int kdfIterations) {}
+      int maxZipRatio, int maxFieldChars, int kdfIterations, int maxActiveJobs) {}
 
   /**
    * Webhook delivery: {@code retrySeconds} is the delay before each attempt (the first is normally 0), each with up

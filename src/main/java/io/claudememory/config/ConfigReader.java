@@ -126,7 +126,7 @@ public final class ConfigReader {
         integer("rateLimit.redisTimeoutMs", "rateLimit.redisTimeoutMs", 250, 10, 10_000),
         integer("rateLimit.maxLocalBuckets", "rateLimit.maxLocalBuckets", 100_000, 100, 10_000_000),
         bucket("address", 600, 60), bucket("principal", 1200, 60), bucket("auth", 10, 60),
-        bucket("messages", 30, 60));
+        bucket("messages", 30, 60), bucket("jobs", 20, 3600));
   }
 
   private AppConfig.Bucket bucket(String name, int limit, int window) {
@@ -143,7 +143,8 @@ public final class ConfigReader {
         integer("import.maxZipEntries", "import.maxZipEntries", 20_000, 1, 10_000_000),
         integer("import.maxZipRatio", "import.maxZipRatio", 200, 2, 100_000),
         integer("import.maxFieldChars", "import.maxFieldChars", 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-        integer("export.kdfIterations", "export.kdfIterations", 600_000, 600_000, 50_000_000));
+        integer("export.kdfIterations", "export.kdfIterations", 600_000, 600_000, 50_000_000),
+        integer("jobs.maxActivePerUser", "jobs.maxActivePerUser", 3, 1, 1000));
   }
 
   private AppConfig.Webhooks webhooks(boolean production) {

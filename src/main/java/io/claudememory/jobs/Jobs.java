@@ -1,6 +1,7 @@
 package io.claudememory.jobs;
 
 import io.claudememory.platform.EventAddresses;
+import io.claudememory.platform.http.ApiException;
 import io.claudememory.platform.http.Ids;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,6 +35,10 @@ public final class Jobs {
   static final String INSERT = "INSERT INTO jobs (id, user_id, kind, params) VALUES ($1, $2, $3, $4) RETURNING "
       + COLUMNS;
   static final String FIND_OWN = "SELECT " + COLUMNS + " FROM jobs WHERE id = $1 AND user_id = $2";
+  /** Serialises submissions of one user (a transaction-scoped advisory lock), so a cap on them is exact. */
+  static final String LOCK_USER = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7001))";
+  static final String ACTIVE_OF_KINDS = """
+      SELECT count(*) AS active FROM jobs WHERE user_id = $1 AND kind = ANY($2) AND status IN ('queued', 'running')""";
   static final String CLAIM = """
       UPDATE jobs SET status = 'running', locked_by = $1, heartbeat_at = now(),
         started_at = coalesce(started_at, now()), attempts = attempts + 1
@@ -77,6 +82,21 @@ public final class Jobs {
   /** Inserts a queued job on {@code client} (part of the caller's transaction when it is one). */
   public Future<JsonObject> insert(SqlClient client, UUID userId, String kind, JsonObject params) {
     return client.preparedQuery(INSERT).execute(Tuple.of(Ids.newId(), userId, kind, params)).map(Jobs::single);
+  }
+
+  /**
+   * Inserts a queued job unless the user already has {@code maxActive} jobs of {@code kinds} queued or running: then
+   * the answer is a 429 (one user's mass submissions would otherwise fill the queue every node shares).
+   */
+  public Future<JsonObject> insertUnlessBusy(UUID userId, String kind, JsonObject params, List<String> kinds,
+      int maxActive) {
+    return master.withTransaction(conn -> conn.preparedQuery(LOCK_USER).execute(Tuple.of(userId.toString()))
+        .compose(locked -> conn.preparedQuery(ACTIVE_OF_KINDS).execute(Tuple.tuple().addUUID(userId)
+            .addArrayOfString(kinds.toArray(new String[0]))))
+        .compose(rows -> rows.iterator().next().getLong("active") >= maxActive
+            ? Future.failedFuture(ApiException.tooManyRequests("You already have " + maxActive + " exports or imports "
+                + "waiting or running; start another when one has finished.", 10))
+            : insert(conn, userId, kind, params)));
   }
 
   /** Tells the Jobs verticles a job is waiting; harmless when none listens, as they also poll. */

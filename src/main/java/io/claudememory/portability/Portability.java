@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 
@@ -29,9 +30,11 @@ public final class Portability {
   private final ExportFiles files;
   private final SecurityAudit audit;
   private final Path storage;
+  private final int maxActiveJobs;
 
+  /** {@code maxActiveJobs}: exports and imports one user may have queued or running at once. */
   public Portability(Vertx vertx, Pool master, Jobs jobs, TenantPools pools, SecretBox secrets, ExportFiles files,
-      SecurityAudit audit, Path storage) {
+      SecurityAudit audit, Path storage, int maxActiveJobs) {
     this.vertx = vertx;
     this.master = master;
     this.jobs = jobs;
@@ -40,6 +43,7 @@ public final class Portability {
     this.files = files;
     this.audit = audit;
     this.storage = storage;
+    this.maxActiveJobs = maxActiveJobs;
   }
 
   Future<JsonObject> createExport(UUID userId, String scope, String format, UUID projectId, UUID conversationId,
@@ -78,7 +82,8 @@ public final class Portability {
   }
 
   private Future<JsonObject> submit(UUID userId, String kind, JsonObject params) {
-    return jobs.insert(master, userId, kind, params).onSuccess(jobs::kick).map(Jobs::visible);
+    return jobs.insertUnlessBusy(userId, kind, params, List.of(ExportJob.KIND, ImportJob.KIND), maxActiveJobs)
+        .onSuccess(jobs::kick).map(Jobs::visible);
   }
 
   private Future<Void> mustExist(UUID userId, String sql, UUID id, String what) {

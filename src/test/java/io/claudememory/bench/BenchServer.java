@@ -78,7 +78,7 @@ final class BenchServer {
     environment.put("PORT", Integer.toString(port));
     environment.put("CMB_HTTP_HOST", "127.0.0.1");
     // A bench drives one address far past the production rate limits; they are raised so it measures the server.
-    for (String bucket : List.of("ADDRESS", "PRINCIPAL", "MESSAGES", "AUTH")) {
+    for (String bucket : List.of("ADDRESS", "PRINCIPAL", "MESSAGES", "AUTH", "JOBS")) {
       environment.put("CMB_RATE_LIMIT_" + bucket + "_LIMIT", RAISED_RATE_LIMIT);
     }
     environment.putAll(env);

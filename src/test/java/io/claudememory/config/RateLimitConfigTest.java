@@ -23,7 +23,7 @@ class RateLimitConfigTest {
   }
 
   @Test
-  @DisplayName("the packaged defaults: limits on, stricter auth and message buckets, no proxy trusted")
+  @DisplayName("the packaged defaults: limits on, stricter auth, message and job buckets, no proxy trusted")
   void defaults() {
     AppConfig.RateLimit limits = ConfigReader.read(TestServer.packagedYaml(), env()).rateLimit();
     assertTrue(limits.enabled());
@@ -32,6 +32,7 @@ class RateLimitConfigTest {
     assertEquals(new AppConfig.Bucket(1200, 60), limits.principal());
     assertEquals(new AppConfig.Bucket(10, 60), limits.auth());
     assertEquals(new AppConfig.Bucket(30, 60), limits.messages());
+    assertEquals(new AppConfig.Bucket(20, 3600), limits.jobs());
   }
 
   @Test

@@ -1,15 +1,10 @@
 package io.claudememory.portability;
 
+import io.claudememory.support.Archives;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /** Export files of other services, written from protocols.md §2 and §3, and hostile files. */
 final class Fixtures {
@@ -72,7 +67,7 @@ final class Fixtures {
   /** The older archive layout: a wrapper folder, projects.json, users.json, and macOS litter. */
   static Buffer claudeZip() {
     String dir = "data-2025-03-02-10-00-00-batch-0000/";
-    return zip(Map.of(dir + "conversations.json", claudeConversations().encode(),
+    return Archives.zip(Map.of(dir + "conversations.json", claudeConversations().encode(),
         dir + "projects.json", claudeProjects().encode(),
         dir + "users.json", "[{\"uuid\":\"acc\",\"full_name\":\"Ann\",\"email_address\":\"ann@example.com\"}]",
         "__MACOSX/" + dir + "._conversations.json", "not json at all"));
@@ -111,38 +106,5 @@ final class Fixtures {
     return new JsonArray().add(new JsonObject().put("id", "chat-1").put("conversation_id", "chat-1")
         .put("title", "Lisbon").put("create_time", 1712345678.5).put("update_time", 1712345700.1)
         .put("current_node", "n3").put("is_archived", true).put("mapping", mapping));
-  }
-
-  static Buffer zip(Map<String, String> entries) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      for (var entry : entries.entrySet()) {
-        zip.putNextEntry(new ZipEntry(entry.getKey()));
-        zip.write(entry.getValue().getBytes(StandardCharsets.UTF_8));
-        zip.closeEntry();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return Buffer.buffer(bytes.toByteArray());
-  }
-
-  /** A small ZIP whose conversations.json inflates to {@code mib} MiB of spaces. */
-  static Buffer zipBomb(int mib) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      zip.putNextEntry(new ZipEntry("conversations.json"));
-      zip.write('[');
-      byte[] spaces = new byte[1 << 20];
-      java.util.Arrays.fill(spaces, (byte) ' ');
-      for (int i = 0; i < mib; i++) {
-        zip.write(spaces);
-      }
-      zip.write(']');
-      zip.closeEntry();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return Buffer.buffer(bytes.toByteArray());
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.claudememory.platform.http.Ids;
+import io.claudememory.support.Archives;
 import io.claudememory.support.TenantData;
 import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestServer;
@@ -154,8 +155,8 @@ class ImportFormatsTest {
     huge.getJsonObject(0).getJsonArray("chat_messages").getJsonObject(0).put("text", hugeText);
     Map<String, Buffer> files = Map.of(
         "bad JSON", Buffer.buffer("[{\"uuid\": \"c1\", \"name\": \"ok\", \"chat_messages\": []}, {\"uuid\": "),
-        "ZIP bomb", Fixtures.zipBomb(40),
-        "path traversal", Fixtures.zip(Map.of("../../etc/conversations.json",
+        "ZIP bomb", Archives.zipBomb(40),
+        "path traversal", Archives.zip(Map.of("../../etc/conversations.json",
             Fixtures.claudeConversations().encode())),
         "huge field", huge.toBuffer(),
         "not an export", Buffer.buffer("hello"));

@@ -79,7 +79,7 @@ public final class TestServer implements AutoCloseable, AfterAllCallback {
     env.put("CMB_DATABASE_TENANT_PREFIX", scope.tenantPrefix());
     env.put("CMB_HTTP_SHUTDOWN_GRACE_SECONDS", "2");
     // Tests register and log in far more often than people do; rate-limit tests set small limits themselves.
-    for (String bucket : new String[] {"ADDRESS", "PRINCIPAL", "AUTH", "MESSAGES"}) {
+    for (String bucket : new String[] {"ADDRESS", "PRINCIPAL", "AUTH", "MESSAGES", "JOBS"}) {
       env.put("CMB_RATE_LIMIT_" + bucket + "_LIMIT", "1000000");
     }
     env.put("CMB_RATE_LIMIT_KEY_PREFIX", scope.tenantPrefix() + ":rl:");

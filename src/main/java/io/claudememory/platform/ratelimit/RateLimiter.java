@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #byAddress()}, a router handler before any route: the {@code address} bucket of the client, plus the
  *       stricter {@code auth} bucket on the authentication routes (brute force, scripted sign-ups);</li>
  *   <li>{@link #admit}, called by the authenticator once the caller is known: the {@code principal} bucket of the
- *       user or API key, plus the {@code messages} bucket when sending a message (each starts a paid generation).</li>
+ *       user or API key, plus the {@code messages} bucket when sending a message (each starts a paid generation) and
+ *       the {@code jobs} bucket when starting an export or import (each reads or writes a whole account).</li>
  * </ul>
  * Every answer carries {@code RateLimit} and {@code RateLimit-Policy} (draft-ietf-httpapi-ratelimit-headers) for
  * the tightest bucket; a refusal is a 429 problem with {@code Retry-After}. Health routes are never limited.
@@ -35,6 +36,7 @@ public final class RateLimiter {
   private static final Logger LOG = LoggerFactory.getLogger(RateLimiter.class);
   private static final Pattern AUTH_ROUTES = Pattern.compile("^/api/v1/auth/(login|register|refresh|password)/?$");
   private static final Pattern SEND_MESSAGE = Pattern.compile("^/api/v1/conversations/[^/]+/messages/?$");
+  private static final Pattern START_JOB = Pattern.compile("^/api/v1/export/(create|import)/?$");
   private static final String HEALTH = "/api/v1/health";
   private final AppConfig.RateLimit conf;
   private final BucketStore store;
@@ -52,7 +54,7 @@ public final class RateLimiter {
     this.storeErrors = Counter.builder("cmb_rate_limit_store_errors_total")
         .description("Rate-limit checks that failed (Redis down or slow) and let the request through")
         .register(metrics);
-    for (String kind : List.of("address", "principal", "auth", "messages")) {
+    for (String kind : List.of("address", "principal", "auth", "messages", "jobs")) {
       refusals(kind);
     }
   }
@@ -75,16 +77,22 @@ public final class RateLimiter {
     };
   }
 
-  /** After authentication: the caller's bucket, and the messages bucket when sending a message. */
+  /**
+   * After authentication: the caller's bucket, plus the messages bucket when sending a message and the jobs bucket
+   * when starting an export or import.
+   */
   public Future<Void> admit(RoutingContext ctx, Principal principal) {
     if (!conf.enabled()) {
       return Future.succeededFuture();
     }
     String who = principal.apiKeyId() != null ? "k:" + principal.apiKeyId() : "u:" + principal.userId();
     Bucket caller = bucket("principal", who, conf.principal());
-    List<Bucket> buckets = ctx.request().method() == HttpMethod.POST
-        && SEND_MESSAGE.matcher(ctx.normalizedPath()).matches()
-        ? List.of(caller, bucket("messages", who, conf.messages())) : List.of(caller);
+    String path = ctx.normalizedPath();
+    boolean post = ctx.request().method() == HttpMethod.POST;
+    List<Bucket> buckets = post && SEND_MESSAGE.matcher(path).matches()
+        ? List.of(caller, bucket("messages", who, conf.messages()))
+        : post && START_JOB.matcher(path).matches() ? List.of(caller, bucket("jobs", who, conf.jobs()))
+        : List.of(caller);
     return check(ctx, buckets);
   }
 
