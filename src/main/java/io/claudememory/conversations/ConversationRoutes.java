@@ -38,6 +38,8 @@ public final class ConversationRoutes {
 
   public void mount(Router api) {
     api.get("/conversations/search").handler(auth).handler(this::searchConversations);
+    // another method on /conversations/search is not a call on a conversation with the id "search"
+    api.route("/conversations/search").handler(ctx -> ctx.fail(405));
     api.post("/conversations").handler(auth).handler(idempotency).handler(this::createConversation);
     api.get("/conversations").handler(auth).handler(this::listConversations);
     api.get("/conversations/:id").handler(auth).handler(this::getConversation);

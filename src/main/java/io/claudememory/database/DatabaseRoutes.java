@@ -34,6 +34,8 @@ public final class DatabaseRoutes {
     api.get("/database").handler(auth).handler(this::listDatabases);
     api.post("/database").handler(auth).handler(this::addDatabase);
     api.post("/database/test").handler(auth).handler(this::testDatabase);
+    // another method on /database/test is not a call on a database with the id "test"
+    api.route("/database/test").handler(ctx -> ctx.fail(405));
     api.post("/database/:id/activate").handler(auth).handler(this::activateDatabase);
     api.delete("/database/:id").handler(auth).handler(this::removeDatabase);
   }
