@@ -91,7 +91,9 @@ public final class RateLimiter {
     boolean post = ctx.request().method() == HttpMethod.POST;
     List<Bucket> buckets = post && SEND_MESSAGE.matcher(path).matches()
         ? List.of(caller, bucket("messages", who, conf.messages()))
-        : post && START_JOB.matcher(path).matches() ? List.of(caller, bucket("jobs", who, conf.jobs()))
+        // per account, not per key: an export is of the whole account, and more keys must not mean more exports
+        : post && START_JOB.matcher(path).matches() ? List.of(caller, bucket("jobs", "u:" + principal.userId(),
+            conf.jobs()))
         : List.of(caller);
     return check(ctx, buckets);
   }
