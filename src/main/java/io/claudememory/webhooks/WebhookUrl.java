@@ -4,7 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 
-/** A subscription's target: http or https, a host, no credentials, a port defaulting to the scheme's. */
+/** A subscription's target: http or https, a host, no credentials, a port (1-65535) defaulting to the scheme's. */
 record WebhookUrl(boolean https, String host, int port, String pathAndQuery) {
 
   /** The URL, or null when it is not an acceptable webhook target. */
@@ -13,7 +13,7 @@ record WebhookUrl(boolean https, String host, int port, String pathAndQuery) {
       URI uri = new URI(text);
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null || uri.getRawUserInfo() != null
-          || uri.getRawFragment() != null) {
+          || uri.getRawFragment() != null || uri.getPort() == 0 || uri.getPort() > 65535) {
         return null;
       }
       boolean https = scheme.equals("https");
