@@ -6,6 +6,7 @@ import io.claudememory.platform.http.ApiException;
 import io.claudememory.platform.http.Ids;
 import io.claudememory.platform.http.Principal;
 import io.claudememory.platform.http.Responses;
+import io.claudememory.platform.http.Validation;
 import io.claudememory.projects.Access;
 import io.claudememory.projects.Grant;
 import io.vertx.core.Future;
@@ -13,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -94,10 +96,15 @@ public final class ClaudeRoutes {
   private void regenerate(RoutingContext ctx) {
     UUID conversation = Ids.pathId(ctx, "id", "The conversation");
     UUID message = Ids.pathId(ctx, "mid", "The message");
-    JsonObject body = ctx.body().isEmpty() ? new JsonObject() : ctx.body().asJsonObject();
     JsonObject options = new JsonObject().put("regenerate", true);
-    if (body.getString("model") != null) {
-      options.put("model", body.getString("model"));
+    if (!ctx.body().isEmpty()) {
+      // an optional body: {model}, checked like any other (a body that is not an object is a 400, not a 500)
+      Validation v = Validation.of(ctx, Set.of("model"));
+      String model = v.optionalString("model", 1, 200);
+      v.check();
+      if (model != null) {
+        options.put("model", model);
+      }
     }
     Responses.reply(ctx, writable(ctx, conversation).compose(tenant -> generations.pools.withPool(tenant, pool ->
         pool.preparedQuery(ClaudeSql.MESSAGE_AND_PARENT).execute(Tuple.of(message, conversation))).compose(rows -> {

@@ -157,6 +157,14 @@ final class IdOperations {
     return lists;
   }
 
+  /** A body the contract's schema accepts for {@code method path} (required members only), or null without one. */
+  JsonObject sampleBody(String method, String path) {
+    JsonObject operation = document.getJsonObject("paths").getJsonObject(path)
+        .getJsonObject(method.toLowerCase(Locale.ROOT));
+    JsonObject schema = operation == null ? null : jsonBodySchema(operation);
+    return schema == null ? null : generate(schema);
+  }
+
   /** The members a JSON request body of {@code method path} may hold, by the contract (empty without a body). */
   Map<String, JsonObject> requestMembers(String method, String path) {
     JsonObject operation = document.getJsonObject("paths").getJsonObject(path)

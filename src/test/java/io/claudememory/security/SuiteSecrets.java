@@ -27,8 +27,11 @@ import java.util.regex.Pattern;
  * (a JWT, an API key, a webhook secret, a bcrypt hash, a PEM block), whoever it belonged to.
  */
 final class SuiteSecrets {
-  /** Shorter values are too likely to occur by chance (a name, a word) to be told apart from a leak. */
-  private static final int MIN_LENGTH = 8;
+  /**
+   * Shorter values are too likely to occur by chance (a word like "password", which is also a route) to be told
+   * apart from a leak; every credential the suite really uses is longer.
+   */
+  private static final int MIN_LENGTH = 12;
   private static final Pattern CREDENTIAL_MEMBER = Pattern.compile(
       "(?i).*(password|passphrase|secret|token|^key|apikey|privatekey|masterkey)$");
   private static final Map<String, Pattern> SHAPES = Map.of(
