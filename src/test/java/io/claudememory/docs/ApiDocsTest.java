@@ -10,6 +10,7 @@ import io.claudememory.support.ApiClient;
 import io.claudememory.support.ApiClient.Reply;
 import io.claudememory.support.ApiContract;
 import io.claudememory.support.ApiContract.Operation;
+import io.claudememory.support.RouteInventory;
 import io.claudememory.support.TestServer;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -17,8 +18,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Route;
-import io.vertx.ext.web.Router;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.SchemaRepository;
 import io.vertx.openapi.contract.OpenAPIVersion;
@@ -40,16 +39,6 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 @DisplayName("API docs: the contract is served, browsable, complete, and every answer is held to it")
 class ApiDocsTest {
-  /**
-   * The only routes served outside the contract's base path ({@code /api/v1}), so not in it: the docs themselves.
-   * Another root-level route (say, a WebSocket endpoint) is added here with the reason it cannot be in the contract.
-   */
-  private static final Set<Operation> OUTSIDE_CONTRACT = Set.of(
-      new Operation("GET", "/api/openapi.yaml"),
-      new Operation("GET", "/api/docs"),
-      new Operation("GET", "/api/docs/swagger-init.js"),
-      new Operation("GET", "/api/docs/assets/*"),
-      new Operation("GET", "/ws")); // the WebSocket protocol is DESIGN.md section 8, not an OpenAPI operation
   private static final Pattern LOCAL_REFERENCE = Pattern.compile("(?:src|href)=\"(/api/docs/[^\"]+)\"");
   private static final Map<String, String> CONTENT_TYPES = Map.of(
       "js", "text/javascript", "css", "text/css", "png", "image/png");
@@ -130,9 +119,7 @@ class ApiDocsTest {
   @Test
   @DisplayName("every route the server registers is in the contract, and every operation in the contract is served")
   void routesMatchContract() {
-    Router router = server.app().routes().build(server.app().vertx());
-    Set<Operation> registered = new TreeSet<>();
-    collect(router, "", registered);
+    Set<Operation> registered = RouteInventory.of(server);
     ApiContract contract = ApiContract.load();
     Set<Operation> api = new TreeSet<>();
     Set<Operation> outside = new TreeSet<>();
@@ -144,7 +131,7 @@ class ApiDocsTest {
     unserved.removeAll(api);
     assertTrue(undocumented.isEmpty(), () -> "routes missing from openapi.yaml: " + undocumented);
     assertTrue(unserved.isEmpty(), () -> "operations in openapi.yaml that no route serves: " + unserved);
-    assertEquals(new TreeSet<>(OUTSIDE_CONTRACT), outside,
+    assertEquals(new TreeSet<>(RouteInventory.OUTSIDE_CONTRACT), outside,
         "routes outside " + contract.basePath() + " (not in the contract)");
   }
 
@@ -201,22 +188,5 @@ class ApiDocsTest {
         + templated.getMessage());
     assertThrows(AssertionError.class, () -> contract.check(HttpMethod.DELETE, "/api/v1/api-keys/x/y",
         new Reply(204, json, Buffer.buffer())));
-  }
-
-  /** Every route with a path and methods, sub-routers included, as {@code METHOD /full/path} with {@code {param}}. */
-  private static void collect(Router router, String prefix, Set<Operation> into) {
-    for (Route route : router.getRoutes()) {
-      String path = route.getPath();
-      if (path == null || route.getSubRouter() == null && route.methods() == null) {
-        continue;
-      }
-      String full = prefix + (route.isExactPath() ? path : path + "*");
-      if (route.getSubRouter() != null) {
-        collect(route.getSubRouter(), prefix + path.replaceAll("/$", ""), into);
-      } else {
-        route.methods().forEach(method -> into.add(new Operation(method.name(),
-            full.replaceAll(":(\\w+)", "{$1}"))));
-      }
-    }
   }
 }
