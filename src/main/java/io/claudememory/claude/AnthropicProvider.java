@@ -1,6 +1,7 @@
 package io.claudememory.claude;
 
 import io.claudememory.config.AppConfig;
+import io.claudememory.platform.net.BoundedBody;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -25,6 +26,7 @@ public final class AnthropicProvider implements Provider {
   private final String apiKey;
   private final long idleTimeoutMs;
   private final long connectTimeoutMs;
+  private final long maxAnswerChars;
   private final RetryPolicy retries;
 
   public AnthropicProvider(Vertx vertx, AppConfig.Claude config, RetryPolicy retries) {
@@ -33,6 +35,7 @@ public final class AnthropicProvider implements Provider {
     this.apiKey = config.anthropicApiKey();
     this.idleTimeoutMs = config.idleTimeoutMs();
     this.connectTimeoutMs = config.connectTimeoutMs();
+    this.maxAnswerChars = UpstreamLimits.maxAnswerChars(config.maxTokens());
     this.retries = retries;
     // One connection per stream: each SSE answer holds its connection for its whole duration.
     this.http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTcpNoDelay(true),
@@ -51,7 +54,7 @@ public final class AnthropicProvider implements Provider {
   }
 
   private Upstream attempt(Buffer body, StreamSink sink) {
-    AnthropicStream stream = new AnthropicStream(vertx, idleTimeoutMs, sink);
+    AnthropicStream stream = new AnthropicStream(vertx, idleTimeoutMs, maxAnswerChars, sink);
     http.request(options().putHeader("accept", "text/event-stream"))
         .compose(req -> {
           stream.requestSent(req);
@@ -69,8 +72,8 @@ public final class AnthropicProvider implements Provider {
     Buffer body = copy.toBuffer();
     return http.request(options())
         .compose(req -> req.send(body))
-        .compose(resp -> resp.body().compose(buf -> resp.statusCode() == 200 ? Future.succeededFuture(buf)
-            : Future.failedFuture(AnthropicErrors.fromResponse(resp, buf).reason())))
+        .compose(resp -> BoundedBody.read(resp, UpstreamLimits.MAX_BODY_BYTES).compose(buf -> resp.statusCode() == 200
+            ? Future.succeededFuture(buf) : Future.failedFuture(AnthropicErrors.fromResponse(resp, buf).reason())))
         .map(buf -> textOf(buf.toJsonObject().getJsonArray("content", new JsonArray())));
   }
 

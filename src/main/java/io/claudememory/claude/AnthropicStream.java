@@ -1,5 +1,6 @@
 package io.claudememory.claude;
 
+import io.claudememory.platform.net.BoundedBody;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -19,12 +20,16 @@ import java.util.concurrent.TimeoutException;
  * its signature, citations); unknown events, blocks and delta types are kept or ignored, never fatal (the API may add
  * them within a version). Usage is the {@code message_start} usage overlaid by each (cumulative) {@code message_delta}.
  * A stream that ends without {@code message_stop} was dropped; one that goes quiet longer than the idle timeout
- * stalled.
+ * stalled. The stream is not trusted to keep to the protocol (API10): an event that cannot be read, a block index out
+ * of order, an event over {@link UpstreamLimits#MAX_EVENT_BYTES} or an answer longer than {@code maxAnswerChars}
+ * ends the answer with {@code stream_error}, keeping what came before.
  */
 final class AnthropicStream implements Provider.Upstream {
   private final Vertx vertx;
   private final long idleTimeoutNanos;
   private final Provider.StreamSink sink;
+  private final long maxAnswerChars;
+  private long answerChars;
   private long lastActivity;
   private long watchdog = -1;
   private final JsonArray blocks = new JsonArray();
@@ -38,8 +43,13 @@ final class AnthropicStream implements Provider.Upstream {
   private boolean over;
 
   AnthropicStream(Vertx vertx, long idleTimeoutMs, Provider.StreamSink sink) {
+    this(vertx, idleTimeoutMs, UpstreamLimits.maxAnswerChars(4096), sink);
+  }
+
+  AnthropicStream(Vertx vertx, long idleTimeoutMs, long maxAnswerChars, Provider.StreamSink sink) {
     this.vertx = vertx;
     this.idleTimeoutNanos = idleTimeoutMs * 1_000_000;
+    this.maxAnswerChars = maxAnswerChars;
     this.sink = sink;
   }
 
@@ -56,11 +66,11 @@ final class AnthropicStream implements Provider.Upstream {
     }
     requestId = response.getHeader("request-id");
     if (response.statusCode() != 200) {
-      response.body().onComplete(body -> fail(AnthropicErrors.fromResponse(response,
-          body.succeeded() ? body.result() : Buffer.buffer())));
+      BoundedBody.read(response, UpstreamLimits.MAX_BODY_BYTES).onComplete(body -> fail(AnthropicErrors.fromResponse(
+          response, body.succeeded() ? body.result() : Buffer.buffer())));
       return;
     }
-    SseParser parser = new SseParser(this::event);
+    SseParser parser = new SseParser(this::event, UpstreamLimits.MAX_EVENT_BYTES);
     lastActivity = System.nanoTime();
     // The request's own idle timeout covers the wait for headers only; a body that goes quiet is caught here.
     // One cheap periodic check per stream instead of re-arming a timer on every chunk.
@@ -72,7 +82,13 @@ final class AnthropicStream implements Provider.Upstream {
     response.handler(chunk -> {
       if (!over) {
         lastActivity = System.nanoTime();
-        parser.feed(chunk);
+        try {
+          parser.feed(chunk);
+        } catch (SseParser.TooLarge e) {
+          fail(UpstreamFailure.of("stream_error", "Claude sent an event larger than the server accepts.", 200));
+        } catch (RuntimeException e) { // a member of an unexpected type, say: the stream is not what it should be
+          fail(UpstreamFailure.of("stream_error", "Claude sent an event this server cannot read.", 200));
+        }
       }
     });
     response.exceptionHandler(this::transportFailed);
@@ -136,6 +152,10 @@ final class AnthropicStream implements Provider.Upstream {
   }
 
   private void blockStart(int index, JsonObject block) {
+    if (index < 0 || index > blocks.size()) {
+      fail(UpstreamFailure.of("stream_error", "Claude sent content block " + index + " out of order.", 200));
+      return;
+    }
     while (blocks.size() <= index) {
       blocks.add(new JsonObject());
       pending.add(new HashMap<>(2));
@@ -143,7 +163,7 @@ final class AnthropicStream implements Provider.Upstream {
     JsonObject copy = block.copy();
     blocks.set(index, copy);
     String text = copy.getString("text");
-    if ("text".equals(copy.getString("type")) && text != null && !text.isEmpty()) {
+    if ("text".equals(copy.getString("type")) && text != null && !text.isEmpty() && within(text)) {
       emit(text);
     }
   }
@@ -156,14 +176,30 @@ final class AnthropicStream implements Provider.Upstream {
     if (index >= blocks.size()) {
       blockStart(index, new JsonObject().put("type", "text").put("text", ""));
     }
+    if (over || index < 0) {
+      fail(UpstreamFailure.of("stream_error", "Claude sent content block " + index + " out of order.", 200));
+      return;
+    }
     switch (delta.getString("type", "")) {
       case "text_delta" -> {
         String text = delta.getString("text", "");
-        buffer(index, "text").append(text);
-        emit(text);
+        if (within(text)) {
+          buffer(index, "text").append(text);
+          emit(text);
+        }
       }
-      case "input_json_delta" -> buffer(index, "partial_json").append(delta.getString("partial_json", ""));
-      case "thinking_delta" -> buffer(index, "thinking").append(delta.getString("thinking", ""));
+      case "input_json_delta" -> {
+        String json = delta.getString("partial_json", "");
+        if (within(json)) {
+          buffer(index, "partial_json").append(json);
+        }
+      }
+      case "thinking_delta" -> {
+        String thinking = delta.getString("thinking", "");
+        if (within(thinking)) {
+          buffer(index, "thinking").append(thinking);
+        }
+      }
       case "signature_delta" -> blocks.getJsonObject(index).put("signature", delta.getString("signature"));
       case "citations_delta" -> {
         JsonObject block = blocks.getJsonObject(index);
@@ -186,7 +222,7 @@ final class AnthropicStream implements Provider.Upstream {
   }
 
   private void blockStop(int index) {
-    if (index >= blocks.size()) {
+    if (index < 0 || index >= blocks.size()) {
       return;
     }
     JsonObject block = blocks.getJsonObject(index);
@@ -220,6 +256,17 @@ final class AnthropicStream implements Provider.Upstream {
         }
       });
     }
+  }
+
+  /** Counts {@code text} into the answer; false (and the answer failed) once it passes {@code maxAnswerChars}. */
+  private boolean within(String text) {
+    answerChars += text.length();
+    if (answerChars > maxAnswerChars) {
+      fail(UpstreamFailure.of("stream_error", "Claude's answer grew past " + maxAnswerChars + " characters, more "
+          + "than its max_tokens allow.", 200));
+      return false;
+    }
+    return true;
   }
 
   private void emit(String text) {

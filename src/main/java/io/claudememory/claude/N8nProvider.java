@@ -1,6 +1,7 @@
 package io.claudememory.claude;
 
 import io.claudememory.config.AppConfig;
+import io.claudememory.platform.net.BoundedBody;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -77,16 +78,22 @@ public final class N8nProvider implements Provider {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(url)
         .setIdleTimeout(idleTimeoutMs).setConnectTimeout(connectTimeoutMs)
         .putHeader("content-type", "application/json").putHeader("accept", "application/json");
-    return http.request(options).compose(req -> req.send(body)).compose(resp -> resp.body().compose(buf -> {
-      if (resp.statusCode() / 100 != 2) {
-        return Future.failedFuture(new FailureCarrier(failure(resp, buf)));
-      }
-      try {
-        return Future.succeededFuture(N8nAnswers.parse(buf, resp.getHeader("content-type")));
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(new FailureCarrier(UpstreamFailure.of("upstream_error", e.getMessage(), 200)));
-      }
-    }));
+    return http.request(options).compose(req -> req.send(body)).compose(resp -> BoundedBody.read(resp,
+        UpstreamLimits.MAX_BODY_BYTES).recover(err -> Future.failedFuture(err instanceof BoundedBody.TooLarge
+            ? new FailureCarrier(UpstreamFailure.of("upstream_error", "The n8n workflow's answer is larger than "
+                + UpstreamLimits.MAX_BODY_BYTES + " bytes.", resp.statusCode())) : err))
+        .compose(buf -> {
+          if (resp.statusCode() / 100 != 2) {
+            return Future.failedFuture(new FailureCarrier(failure(resp, buf)));
+          }
+          try {
+            return Future.succeededFuture(N8nAnswers.parse(buf, resp.getHeader("content-type")));
+          } catch (RuntimeException e) { // not the shape expected, or not JSON at all
+            return Future.failedFuture(new FailureCarrier(UpstreamFailure.of("upstream_error",
+                e instanceof IllegalArgumentException ? e.getMessage() : "The n8n workflow's answer could not be read.",
+                200)));
+          }
+        }));
   }
 
   private static UpstreamFailure failure(HttpClientResponse resp, Buffer body) {

@@ -8,18 +8,33 @@ import java.util.function.BiConsumer;
 /**
  * Incremental parser of a {@code text/event-stream} (WHATWG SSE): fed chunks as they arrive, split anywhere (even
  * inside a UTF-8 character), it calls back once per complete event with its {@code event:} name and joined
- * {@code data:} lines. Comments ({@code :...}), {@code id:} and {@code retry:} are ignored. Not thread-safe: one
- * parser per response, fed from its context.
+ * {@code data:} lines. Comments ({@code :...}), {@code id:} and {@code retry:} are ignored. A line or an event longer
+ * than the limit makes {@link #feed} throw {@link TooLarge}: the stream comes from a server we do not control, and
+ * one that never sends a newline must not grow our memory without end. Not thread-safe: one parser per response,
+ * fed from its context.
  */
 public final class SseParser {
+  /** A line or an event passed the limit. */
+  public static final class TooLarge extends IllegalStateException {
+    TooLarge(int limit) {
+      super("an event-stream line or event is longer than " + limit + " bytes");
+    }
+  }
+
   private final BiConsumer<String, String> onEvent;
+  private final int maxEventBytes;
   private final ByteArrayOutputStream partialLine = new ByteArrayOutputStream(256);
   private final StringBuilder data = new StringBuilder();
   private String event;
   private boolean hasData;
 
   public SseParser(BiConsumer<String, String> onEvent) {
+    this(onEvent, Integer.MAX_VALUE);
+  }
+
+  public SseParser(BiConsumer<String, String> onEvent, int maxEventBytes) {
     this.onEvent = onEvent;
+    this.maxEventBytes = maxEventBytes;
   }
 
   public void feed(Buffer chunk) {
@@ -34,6 +49,9 @@ public final class SseParser {
       }
     }
     partialLine.write(bytes, start, bytes.length - start);
+    if (partialLine.size() > maxEventBytes) {
+      throw new TooLarge(maxEventBytes);
+    }
   }
 
   private void line(String raw) {
@@ -59,6 +77,9 @@ public final class SseParser {
       }
       data.append(value);
       hasData = true;
+      if (data.length() > maxEventBytes) {
+        throw new TooLarge(maxEventBytes);
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import io.claudememory.platform.crypto.SecretBox;
 import io.claudememory.platform.db.TenantPools;
 import io.claudememory.platform.http.Ids;
 import io.claudememory.platform.net.AddressGuard;
+import io.claudememory.platform.net.BoundedBody;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -43,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WebhookVerticle.class);
+  /** An endpoint's answer is read this far at most (only its status matters). */
+  private static final long MAX_RESPONSE_BYTES = 64 * 1024;
 
   /** Delivery timing and limits, from configuration. */
   public record Settings(String nodeId, int timeoutMs, List<Integer> retrySeconds, int jitterPercent,
@@ -210,8 +213,12 @@ public final class WebhookVerticle extends VerticleBase {
             .putHeader("content-type", "application/json").putHeader("user-agent", "claude-memory-backend-webhooks")
             .putHeader("webhook-id", id).putHeader("webhook-timestamp", Long.toString(timestamp))
             .putHeader("webhook-signature", signature)))
-        .compose(request -> request.send(body))
-        .compose(response -> response.end().map(v -> response.statusCode()))
+        // the endpoint's body is not needed: read and dropped, cut off past a bound, and the connection closed when
+        // the attempt times out (an endpoint that keeps sending would otherwise hold it open for good)
+        .compose(request -> request.send(body)
+            .compose(response -> BoundedBody.discard(response, MAX_RESPONSE_BYTES).map(v -> response.statusCode()))
+            .timeout(settings.timeoutMs(), TimeUnit.MILLISECONDS)
+            .onFailure(err -> request.reset()))
         .timeout(settings.timeoutMs(), TimeUnit.MILLISECONDS)
         .transform(outcome -> {
           long ms = (System.nanoTime() - started) / 1_000_000;

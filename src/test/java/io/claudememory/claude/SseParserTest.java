@@ -1,6 +1,7 @@
 package io.claudememory.claude;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
@@ -36,5 +37,19 @@ class SseParserTest {
     assertEquals(List.of(), events);
     parser.feed(Buffer.buffer("\n"));
     assertEquals(List.of("message_stop"), events);
+  }
+
+  @Test
+  @DisplayName("a line without end, or an event of many lines, past the limit is refused instead of kept growing")
+  void boundedLinesAndEvents() {
+    SseParser line = new SseParser((name, data) -> { }, 1024);
+    line.feed(Buffer.buffer("data: " + "x".repeat(1000)));
+    assertThrows(SseParser.TooLarge.class, () -> line.feed(Buffer.buffer("x".repeat(100))));
+    SseParser event = new SseParser((name, data) -> { }, 1024);
+    assertThrows(SseParser.TooLarge.class, () -> {
+      for (int i = 0; i < 20; i++) {
+        event.feed(Buffer.buffer("data: " + "y".repeat(100) + "\n"));
+      }
+    });
   }
 }

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code content_block_delta}s at a configurable rate, {@code content_block_stop}, {@code message_delta} (stop reason,
  * cumulative usage), {@code message_stop} — and non-streamed ones a JSON message. Scripts queued with
  * {@link #enqueue} shape the next streamed answers: a 429 with {@code retry-after}, a spend-cap 429, a 529, an
- * {@code error} event mid-stream, a dropped connection, a stall. Every request is recorded for assertions.
+ * {@code error} event mid-stream, a dropped connection, a stall, and answers that break the protocol (raw chunks of
+ * the test's choosing, or a body that never ends). Every request is recorded for assertions.
  *
  * <p>Run alone: {@code scripts/fake-claude --help}.
  */
@@ -50,7 +51,7 @@ public final class FakeClaude implements AutoCloseable {
   /** How the next streamed answer behaves. */
   public record Script(Kind kind, List<String> pieces, int status, String retryAfter, int afterTokens) {}
 
-  public enum Kind { ANSWER, STATUS, SPEND_CAP, ERROR_EVENT, DROP, STALL, HANG }
+  public enum Kind { ANSWER, STATUS, SPEND_CAP, ERROR_EVENT, DROP, STALL, HANG, RAW, ENDLESS }
 
   private FakeClaude(Vertx vertx, HttpServer server) {
     this.vertx = vertx;
@@ -136,6 +137,19 @@ public final class FakeClaude implements AutoCloseable {
 
   public static Script dropAfter(int tokens) {
     return new Script(Kind.DROP, List.of(), 200, null, tokens);
+  }
+
+  /** Answers 200 {@code text/event-stream} with exactly these chunks, then ends: a stream that breaks the protocol. */
+  public static Script raw(String... chunks) {
+    return new Script(Kind.RAW, List.of(chunks), 200, null, 0);
+  }
+
+  /**
+   * Answers {@code status} ({@code text/event-stream} when 200, else JSON) with {@code prefix} once, then {@code unit}
+   * again and again until the client goes away: an upstream that never stops sending.
+   */
+  public static Script endless(int status, String prefix, String unit) {
+    return new Script(Kind.ENDLESS, List.of(prefix, unit), status, null, 0);
   }
 
   /** Never answers at all: not even the status line. */
@@ -233,6 +247,24 @@ public final class FakeClaude implements AutoCloseable {
         });
         return;
       }
+      case RAW, ENDLESS -> {
+        open.add(response);
+        response.closeHandler(v -> {
+          if (open.remove(response)) {
+            closedByClient.incrementAndGet();
+          }
+        });
+        response.setStatusCode(script.status()).setChunked(true).putHeader("content-type",
+            script.status() == 200 ? "text/event-stream" : "application/json");
+        if (script.kind() == Kind.RAW) {
+          script.pieces().forEach(response::write);
+          finish(response);
+        } else {
+          response.write(script.pieces().get(0));
+          pump(response, io.vertx.core.buffer.Buffer.buffer(script.pieces().get(1)));
+        }
+        return;
+      }
       case SPEND_CAP -> {
         response.setStatusCode(429).putHeader("content-type", "application/json").end(new JsonObject()
             .put("type", "error").put("error", new JsonObject().put("type", "rate_limit_error")
@@ -300,6 +332,16 @@ public final class FakeClaude implements AutoCloseable {
         sse(response, "message_stop", new JsonObject().put("type", "message_stop"));
         finish(response);
       }
+    }
+  }
+
+  /** Writes {@code unit} as fast as the client reads, for as long as it stays connected. */
+  private void pump(HttpServerResponse response, io.vertx.core.buffer.Buffer unit) {
+    while (open.contains(response) && !response.writeQueueFull()) {
+      response.write(unit);
+    }
+    if (open.contains(response)) {
+      response.drainHandler(v -> pump(response, unit));
     }
   }
 
