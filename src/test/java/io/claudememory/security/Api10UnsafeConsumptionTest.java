@@ -52,6 +52,7 @@ class Api10UnsafeConsumptionTest {
   static final AtomicInteger closedEarly = new AtomicInteger();
   static final AtomicInteger internalHits = new AtomicInteger();
   static TestServer n8nNode;
+  static final Map<TestServer, TestUser> USERS = new java.util.HashMap<>();
   static ApiClient n8nApi;
 
   @BeforeAll
@@ -153,8 +154,9 @@ class Api10UnsafeConsumptionTest {
     Awaits.until(() -> closedEarly.get() >= before + 2, 10_000, "both endpoints' connections were closed");
   }
 
+  /** One answer in a new conversation of the node's test user (registered once per node). */
   private static JsonObject generate(TestServer node, ApiClient client) {
-    TestUser user = Users.register(client);
+    TestUser user = USERS.computeIfAbsent(node, n -> Users.register(client));
     String conversation = client.post("/api/v1/conversations", user.accessToken(), new JsonObject()).data()
         .getString("id");
     try (RoomEvents room = new RoomEvents(node.app().vertx(), user.id(), UUID.fromString(conversation))) {

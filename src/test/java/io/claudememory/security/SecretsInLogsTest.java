@@ -38,6 +38,17 @@ class SecretsInLogsTest {
   }
 
   @Test
+  @DisplayName("no request the suite made, hostile as many were, was answered with a server error")
+  void noServerErrors() {
+    List<LogCapture.Line> lines = LogCapture.lines();
+    Assumptions.assumeFalse(lines.isEmpty(), "no class of the security suite ran before this one");
+    java.util.regex.Pattern access = java.util.regex.Pattern.compile(" access .* - [A-Z]+ \\S+ (5\\d\\d) \\d+ms");
+    List<String> errors = lines.stream().filter(line -> access.matcher(line.text()).find())
+        .map(line -> line.testClass() + ": " + SuiteSecrets.mask(line.text())).distinct().toList();
+    assertTrue(errors.isEmpty(), () -> "requests answered 5xx:\n" + String.join("\n", errors));
+  }
+
+  @Test
   @DisplayName("the check finds a secret however a log line spells it, and a credential it was never told about")
   void checkFindsLeaks() {
     String secret = "pass word/with+odd&chars-" + System.nanoTime();

@@ -59,9 +59,16 @@ public final class SecuritySuite implements BeforeAllCallback, AfterAllCallback 
     return shared;
   }
 
-  /** A node of the class's own, its secrets known to the suite. */
+  /**
+   * A node of the class's own, its secrets known to the suite. Its tenant pools are small and few (the suite creates
+   * many accounts, and the test PostgreSQL serves other test runs too); a class may set other values.
+   */
   public static TestServer start(Map<String, String> env) {
-    TestServer server = TestServer.start(env);
+    Map<String, String> settings = new HashMap<>(Map.of("CMB_DATABASE_TENANT_POOL_SIZE", "2",
+        "CMB_DATABASE_MAX_TENANT_POOLS", "8", "CMB_DATABASE_TENANT_IDLE_SECONDS", "10",
+        "CMB_DATABASE_MASTER_POOL_SIZE", "4"));
+    settings.putAll(env);
+    TestServer server = TestServer.start(settings);
     server.env().forEach((name, value) -> {
       if (SECRET_SETTINGS.contains(name)) {
         SuiteSecrets.add(name, value);
