@@ -71,7 +71,7 @@ public final class DataplaneBench {
     String parts = args.text("parts", "throughput,pools");
     JsonObject out = new JsonObject().put("bench", "dataplane").put("loadAverageAtStart", StartupBench.loadAverage())
         .put("cores", Runtime.getRuntime().availableProcessors())
-        .put("rateLimits", "raised for the bench server: CMB_RATE_LIMIT_{ADDRESS,PRINCIPAL,MESSAGES,AUTH}_LIMIT="
+        .put("rateLimits", "raised for the bench server: CMB_RATE_LIMIT_{ADDRESS,PRINCIPAL,MESSAGES,AUTH,JOBS}_LIMIT="
             + BenchServer.RAISED_RATE_LIMIT + " per window")
         .put("bcryptCost", args.number("bcrypt-cost", 4));
     if (parts.contains("throughput")) {
