@@ -78,7 +78,9 @@ class Api02BrokenAuthenticationTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
+    if (server != null) {
+      server.close();
+    }
     attackerVertx.close().await(10, TimeUnit.SECONDS);
   }
 

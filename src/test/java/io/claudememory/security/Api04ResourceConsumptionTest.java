@@ -71,7 +71,9 @@ class Api04ResourceConsumptionTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
+    if (server != null) {
+      server.close();
+    }
     claude.close();
     claudeVertx.close().await(10, TimeUnit.SECONDS);
   }

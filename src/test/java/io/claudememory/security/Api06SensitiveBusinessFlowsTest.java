@@ -49,7 +49,9 @@ class Api06SensitiveBusinessFlowsTest {
 
   @AfterAll
   static void stop() {
-    server.close();
+    if (server != null) {
+      server.close();
+    }
   }
 
   @Test

@@ -69,7 +69,9 @@ class Api07ServerSideRequestForgeryTest {
 
   @AfterAll
   static void stop() throws Exception {
-    server.close();
+    if (server != null) {
+      server.close();
+    }
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 

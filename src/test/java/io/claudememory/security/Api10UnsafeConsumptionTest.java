@@ -70,7 +70,9 @@ class Api10UnsafeConsumptionTest {
 
   @AfterAll
   static void stop() throws Exception {
-    n8nNode.close();
+    if (n8nNode != null) {
+      n8nNode.close();
+    }
     vertx.close().await(10, TimeUnit.SECONDS);
   }
 

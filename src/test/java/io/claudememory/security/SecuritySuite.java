@@ -61,7 +61,9 @@ public final class SecuritySuite implements BeforeAllCallback, AfterAllCallback 
 
   /**
    * A node of the class's own, its secrets known to the suite. Its tenant pools are small and few (the suite creates
-   * many accounts, and the test PostgreSQL serves other test runs too); a class may set other values.
+   * many accounts, and the test PostgreSQL serves other test runs too); a class may set other values. Suite classes
+   * start their node in {@code @BeforeAll} rather than in a {@code @RegisterExtension} field, so that the log capture
+   * (begun by this extension) sees the node's start-up too.
    */
   public static TestServer start(Map<String, String> env) {
     Map<String, String> settings = new HashMap<>(Map.of("CMB_DATABASE_TENANT_POOL_SIZE", "2",
