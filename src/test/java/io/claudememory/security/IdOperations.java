@@ -137,7 +137,11 @@ final class IdOperations {
     return unfilled;
   }
 
-  /** The operations that take no id and no credential-free access: lists and creations, for the leak check. */
+  /**
+   * Every GET without a path parameter outside {@code /health} and {@code /admin}: the lists, filters and searches a
+   * user reads their own things through, for the check that they show nothing of anyone else's. A required query
+   * parameter (a search's {@code q}) is filled with {@code ${marker}}.
+   */
   List<Call> listings() {
     List<Call> lists = new ArrayList<>();
     JsonObject paths = document.getJsonObject("paths");

@@ -20,6 +20,11 @@ final class Jwts {
     return new JsonObject().put("typ", "JWT").put("alg", alg);
   }
 
+  /** The header of {@code token}, unverified. */
+  static JsonObject headerOf(String token) {
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(token.split("\\.")[0]), StandardCharsets.UTF_8));
+  }
+
   /** The claims of {@code token}, unverified. */
   static JsonObject claimsOf(String token) {
     return new JsonObject(new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]), StandardCharsets.UTF_8));
