@@ -1,5 +1,6 @@
 package io.claudememory.auth;
 
+import io.claudememory.platform.Contexts;
 import io.claudememory.platform.http.ApiException;
 import io.claudememory.platform.http.Principal;
 import io.vertx.core.Future;
@@ -71,7 +72,8 @@ public final class Authenticator implements Handler<RoutingContext> {
       ctx.fail(ApiException.unauthorized("Authentication is required: send Authorization: Bearer <token>."));
       return;
     }
-    authenticate(credential).onFailure(err -> {
+    // A user's state being loaded is shared by their concurrent requests: each goes on on its own context.
+    Contexts.onCaller(ctx.vertx(), authenticate(credential)).onFailure(err -> {
       ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
       ctx.fail(err);
     }).onSuccess(principal -> {

@@ -1,5 +1,6 @@
 package io.claudememory.platform.db;
 
+import io.claudememory.platform.Contexts;
 import io.claudememory.platform.http.ApiException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -127,7 +128,7 @@ public final class TenantPools {
     if (gate != null) {
       return afterGate(tenant, gate, work);
     }
-    return onCallerContext(entry.pool).compose(work).andThen(done -> {
+    return Contexts.onCaller(vertx, entry.pool).compose(work).andThen(done -> {
       release(entry);
       if (done.failed() && !isBusy(done.cause()) && isConnectionFailure(done.cause()) && isCurrent(tenant, entry)) {
         // Only a pool still in use says the database is unreachable: one we evicted failed because we closed it.
@@ -137,20 +138,6 @@ public final class TenantPools {
       }
     }).recover(err -> Future.failedFuture(isBusy(err) ? busy() : isConnectionFailure(err) ? unreachable(breakerNanos)
         : err));
-  }
-
-  /**
-   * The pool, completing on the caller's context: a pool still opening completes on the context of the request that
-   * opened it, and work continued there would carry that request's context data (its request id in the logs).
-   */
-  private Future<Pool> onCallerContext(Future<Pool> pool) {
-    if (pool.isComplete()) {
-      return pool;
-    }
-    Context caller = vertx.getOrCreateContext();
-    Promise<Pool> here = Promise.promise();
-    pool.onComplete(opened -> caller.runOnContext(v -> here.handle(opened)));
-    return here.future();
   }
 
   private <T> Future<T> afterGate(UUID tenant, Gate gate, Function<Pool, Future<T>> work) {
