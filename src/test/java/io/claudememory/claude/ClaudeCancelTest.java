@@ -15,20 +15,18 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Cancels that arrive while an answer is still starting. The start is held deterministically by a table lock taken in
@@ -36,28 +34,13 @@ import org.junit.jupiter.api.Test;
  */
 @DisplayName("Cancel while starting: an answer cancelled before its request was sent ends at once and is never sent")
 class ClaudeCancelTest {
-  static Vertx fakeVertx;
-  static FakeClaude fake;
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    fakeVertx = Vertx.vertx();
-    fake = FakeClaude.start(fakeVertx);
-    server = TestServer.start(Map.of(
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", fake.baseUrl(),
-        "CMB_CLAUDE_TITLES", "false"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-    fakeVertx.close();
-  }
+  @RegisterExtension
+  @Order(1)
+  static final FakeClaude fake = FakeClaude.start();
+  @RegisterExtension
+  @Order(2)
+  static final TestServer server = TestServer.start(fake.nodeEnv("CMB_CLAUDE_TITLES", "false"));
+  static final ApiClient api = server.client();
 
   @BeforeEach
   void resetFake() {

@@ -11,44 +11,29 @@ import io.claudememory.support.TenantSeed;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Claude failures: retried before the first token, kept and marked after it, never silent")
 class ClaudeFailuresTest {
-  static Vertx fakeVertx;
-  static FakeClaude fake;
-  static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    fakeVertx = Vertx.vertx();
-    fake = FakeClaude.start(fakeVertx);
-    server = TestServer.start(Map.of(
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", fake.baseUrl(),
-        "CMB_CLAUDE_MAX_RETRIES", "2",
-        "CMB_CLAUDE_RETRY_BASE_MS", "50",
-        "CMB_CLAUDE_RETRY_MAX_MS", "200",
-        "CMB_CLAUDE_IDLE_TIMEOUT_MS", "1000",
-        "CMB_CLAUDE_TITLES", "false"));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-    fakeVertx.close();
-  }
+  @RegisterExtension
+  @Order(1)
+  static final FakeClaude fake = FakeClaude.start();
+  @RegisterExtension
+  @Order(2)
+  static final TestServer server = TestServer.start(fake.nodeEnv(
+      "CMB_CLAUDE_MAX_RETRIES", "2",
+      "CMB_CLAUDE_RETRY_BASE_MS", "50",
+      "CMB_CLAUDE_RETRY_MAX_MS", "200",
+      "CMB_CLAUDE_IDLE_TIMEOUT_MS", "1000",
+      "CMB_CLAUDE_TITLES", "false"));
 
   @BeforeEach
   void resetFake() {

@@ -15,48 +15,32 @@ import io.claudememory.support.TenantSeed;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Claude: answers stream to the room, are persisted once, and are built from the conversation's memory")
 class ClaudeGenerationTest {
-  static Vertx fakeVertx;
-  static FakeClaude fake;
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    fakeVertx = Vertx.vertx();
-    fake = FakeClaude.start(fakeVertx);
-    server = TestServer.start(Map.of(
-        "CLAUDE_PROVIDER", "anthropic",
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", fake.baseUrl(),
-        "CMB_CLAUDE_MODEL_CONTEXT_TOKENS", "tiny-model=2000",
-        "CMB_CLAUDE_MAX_PER_USER", "10"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-    fakeVertx.close();
-  }
+  @RegisterExtension
+  @Order(1)
+  static final FakeClaude fake = FakeClaude.start();
+  @RegisterExtension
+  @Order(2)
+  static final TestServer server = TestServer.start(fake.nodeEnv(
+      "CLAUDE_PROVIDER", "anthropic",
+      "CMB_CLAUDE_MODEL_CONTEXT_TOKENS", "tiny-model=2000",
+      "CMB_CLAUDE_MAX_PER_USER", "10"));
+  static final ApiClient api = server.client();
 
   @BeforeEach
   void resetFake() {

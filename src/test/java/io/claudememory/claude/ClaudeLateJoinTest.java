@@ -13,44 +13,27 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.claudememory.support.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Late joiners: the text so far, then exactly the rest of the answer, over /ws")
 class ClaudeLateJoinTest {
   private static final int TOKENS = 1500;
-  static Vertx clientVertx;
-  static FakeClaude fake;
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    clientVertx = Vertx.vertx();
-    fake = FakeClaude.start(clientVertx);
-    server = TestServer.start(Map.of(
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", fake.baseUrl(),
-        "CMB_CLAUDE_TITLES", "false"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-    clientVertx.close();
-  }
+  @RegisterExtension
+  @Order(1)
+  static final FakeClaude fake = FakeClaude.start();
+  @RegisterExtension
+  @Order(2)
+  static final TestServer server = TestServer.start(fake.nodeEnv("CMB_CLAUDE_TITLES", "false"));
+  static final ApiClient api = server.client();
 
   @Test
   @DisplayName("sockets joining at random moments mid-answer each get a snapshot and then only later deltas: "
@@ -82,7 +65,7 @@ class ClaudeLateJoinTest {
           room.next("assistant.delta", 10_000);
           seen++;
         }
-        WsClient joiner = WsClient.connect(clientVertx, server.port(), ann.accessToken());
+        WsClient joiner = WsClient.connect(fake.vertx(), server.port(), ann.accessToken());
         joiners.add(joiner);
         joiner.send("join_room", new JsonObject().put("room_id", conversation.toString()));
       }

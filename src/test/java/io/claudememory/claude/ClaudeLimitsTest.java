@@ -13,46 +13,30 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Claude limits and usage: caps per user and per node, a daily token budget, usage by day, model, project")
 class ClaudeLimitsTest {
-  static Vertx fakeVertx;
-  static FakeClaude fake;
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    fakeVertx = Vertx.vertx();
-    fake = FakeClaude.start(fakeVertx).tokenRate(20).tokens(2000);
-    server = TestServer.start(Map.of(
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", fake.baseUrl(),
-        "CMB_CLAUDE_MAX_PER_USER", "1",
-        "CMB_CLAUDE_MAX_PER_NODE", "2",
-        "CMB_CLAUDE_DAILY_TOKEN_BUDGET", "1000",
-        "CMB_CLAUDE_TITLES", "false"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-    fakeVertx.close();
-  }
+  @RegisterExtension
+  @Order(1)
+  static final FakeClaude fake = FakeClaude.start().tokenRate(20).tokens(2000);
+  @RegisterExtension
+  @Order(2)
+  static final TestServer server = TestServer.start(fake.nodeEnv(
+      "CMB_CLAUDE_MAX_PER_USER", "1",
+      "CMB_CLAUDE_MAX_PER_NODE", "2",
+      "CMB_CLAUDE_DAILY_TOKEN_BUDGET", "1000",
+      "CMB_CLAUDE_TITLES", "false"));
+  static final ApiClient api = server.client();
 
   /** A user with a conversation and a question in it. */
   record Asker(TestUser user, TenantSeed seed, UUID conversation, UUID question) {}

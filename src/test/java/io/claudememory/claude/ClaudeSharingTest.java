@@ -13,42 +13,25 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.claudememory.support.WsClient;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @DisplayName("Claude in shared projects: members read the context, editors regenerate and cancel, viewers only read, "
     + "outsiders find nothing")
 class ClaudeSharingTest {
-  static Vertx clientVertx;
-  static FakeClaude fake;
-  static TestServer server;
-  static ApiClient api;
-
-  @BeforeAll
-  static void start() {
-    clientVertx = Vertx.vertx();
-    fake = FakeClaude.start(clientVertx);
-    server = TestServer.start(Map.of(
-        "ANTHROPIC_API_KEY", "test-key",
-        "ANTHROPIC_BASE_URL", fake.baseUrl(),
-        "CMB_CLAUDE_TITLES", "false"));
-    api = server.client();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-    fake.close();
-    clientVertx.close();
-  }
+  @RegisterExtension
+  @Order(1)
+  static final FakeClaude fake = FakeClaude.start();
+  @RegisterExtension
+  @Order(2)
+  static final TestServer server = TestServer.start(fake.nodeEnv("CMB_CLAUDE_TITLES", "false"));
+  static final ApiClient api = server.client();
 
   @BeforeEach
   void resetFake() {
@@ -169,9 +152,9 @@ class ClaudeSharingTest {
     fake.tokenRate(50).tokens(500);
     String room = s.conversation().toString();
     try (RoomEvents events = s.room();
-         WsClient editor = WsClient.connect(clientVertx, server.port(), s.editor().accessToken());
-         WsClient viewer = WsClient.connect(clientVertx, server.port(), s.viewer().accessToken());
-         WsClient outsider = WsClient.connect(clientVertx, server.port(), s.outsider().accessToken())) {
+         WsClient editor = WsClient.connect(fake.vertx(), server.port(), s.editor().accessToken());
+         WsClient viewer = WsClient.connect(fake.vertx(), server.port(), s.viewer().accessToken());
+         WsClient outsider = WsClient.connect(fake.vertx(), server.port(), s.outsider().accessToken())) {
       Reply started = api.post(s.path() + "/messages/" + s.question() + "/regenerate", s.editor().accessToken(),
           null);
       assertEquals(202, started.status(), started::body);

@@ -9,13 +9,17 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A local fake of the Anthropic Messages API ({@code POST /v1/messages}, protocols.md §1) for tests and benchmarks.
@@ -28,7 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Run alone: {@code scripts/fake-claude --help}.
  */
-public final class FakeClaude implements AutoCloseable {
+public final class FakeClaude implements AutoCloseable, AfterAllCallback {
   /** Usage the fake reports for the cache fields, so tests can see them persisted. */
   public static final int CACHE_CREATION_TOKENS = 3;
   public static final int CACHE_READ_TOKENS = 2;
@@ -44,6 +48,8 @@ public final class FakeClaude implements AutoCloseable {
   private volatile boolean timestampTokens;
   private volatile boolean failCompletions;
   private volatile int stallAfterDefault = -1;
+  /** Closed with the fake when the fake made it ({@link #start()}). */
+  private volatile boolean ownsVertx;
 
   /** What a request looked like. */
   public record Recorded(String path, MultiMap headers, JsonObject body, long receivedAtNanos) {}
@@ -60,6 +66,29 @@ public final class FakeClaude implements AutoCloseable {
 
   public static FakeClaude start(Vertx vertx) {
     return start(vertx, 0);
+  }
+
+  /**
+   * A fake on a Vert.x of its own, closed with it. A test class holds it in an {@code @RegisterExtension @Order(1)}
+   * field, before the node that calls it ({@code @Order(2)}), so the node stops first.
+   */
+  public static FakeClaude start() {
+    FakeClaude fake = start(Vertx.vertx());
+    fake.ownsVertx = true;
+    return fake;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** A node's settings for the anthropic provider pointed at this fake, plus {@code more} (name, value, ...). */
+  public Map<String, String> nodeEnv(String... more) {
+    Map<String, String> env = new HashMap<>(Map.of("ANTHROPIC_API_KEY", "test-key", "ANTHROPIC_BASE_URL", baseUrl()));
+    for (int i = 0; i + 1 < more.length; i += 2) {
+      env.put(more[i], more[i + 1]);
+    }
+    return env;
   }
 
   public static FakeClaude start(Vertx vertx, int port) {
@@ -377,6 +406,14 @@ public final class FakeClaude implements AutoCloseable {
       r.reset();
     });
     server.close().await();
+    if (ownsVertx) {
+      vertx.close().await();
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 
   /** {@code scripts/fake-claude}: serves until killed. */
