@@ -44,27 +44,32 @@ public final class FailureHandler implements Handler<RoutingContext> {
       response.reset();
       return;
     }
-    JsonObject body = new JsonObject()
-        .put("type", "urn:claude-memory:problem:" + slug(problem.title()))
-        .put("title", problem.title())
-        .put("status", problem.status())
-        .put("detail", problem.getMessage())
-        .put("instance", ctx.request().path())
-        .put("requestId", RequestIds.of(ctx));
-    if (!problem.errors().isEmpty()) {
-      JsonArray errors = new JsonArray();
-      problem.errors().forEach(e -> errors.add(new JsonObject().put("field", e.field()).put("message", e.message())));
-      body.put("errors", errors);
-    }
     if (problem.retryAfter() != null) {
       response.putHeader("Retry-After", problem.retryAfter());
     }
     response.setStatusCode(problem.status())
         .putHeader("Content-Type", "application/problem+json")
-        .end(body.toBuffer());
+        .end(body(problem, ctx.request().path(), RequestIds.of(ctx)).toBuffer());
     if (!ctx.request().isEnded()) {
       discardRest(ctx.request());
     }
+  }
+
+  /** The RFC 9457 document of {@code problem}. */
+  static JsonObject body(ApiException problem, String instance, String requestId) {
+    JsonObject body = new JsonObject()
+        .put("type", "urn:claude-memory:problem:" + slug(problem.title()))
+        .put("title", problem.title())
+        .put("status", problem.status())
+        .put("detail", problem.getMessage())
+        .put("instance", instance)
+        .put("requestId", requestId);
+    if (!problem.errors().isEmpty()) {
+      JsonArray errors = new JsonArray();
+      problem.errors().forEach(e -> errors.add(new JsonObject().put("field", e.field()).put("message", e.message())));
+      body.put("errors", errors);
+    }
+    return body;
   }
 
   /**
