@@ -96,6 +96,18 @@ class HttpConventionsTest {
   }
 
   @Test
+  @DisplayName("an undecodable URI, a request line over 4096 bytes and headers over 8 KiB are problems with request ids")
+  void malformedRequests() {
+    TestUser ann = Users.register(api);
+    assertProblem(api.get("/api/v1/projects?archived=%zz", ann.accessToken()), 400);
+    assertProblem(api.get("/api/v1/projects/%zz", ann.accessToken()), 400);
+    assertProblem(api.get("/api/v1/projects/" + "y".repeat(5000), ann.accessToken()), 414);
+    assertProblem(api.send(api.request(HttpMethod.GET, "/api/v1/health", null).putHeader("X-Big", "h".repeat(9000)),
+        null), 431);
+    assertEquals(200, api.get("/api/v1/health", null).status(), "the node serves the next request");
+  }
+
+  @Test
   @DisplayName("a conflict is a 409 problem")
   void conflict() {
     TestUser ann = Users.register(api);
