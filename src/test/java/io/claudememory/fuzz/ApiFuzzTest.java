@@ -43,7 +43,7 @@ import org.junit.jupiter.api.TestMethodOrder;
     + "or an undocumented answer")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ApiFuzzTest {
-  static final int DEFAULT_CASES = 4000;
+  static final int DEFAULT_CASES = 6000;
   static final int MIN_PER_OPERATION = 20;
   static final Path SUMMARY = Path.of("target", "fuzz-summary.json");
   /**
@@ -56,6 +56,7 @@ class ApiFuzzTest {
   static Vertx fakeVertx;
   static FakeClaude claude;
   static TestServer server;
+  static Fixtures fx;
   static FuzzSummary summary;
 
   @BeforeAll
@@ -68,6 +69,7 @@ class ApiFuzzTest {
     // TestServer raises every rate limit, so the fuzzer measures the handlers; rateLimitedAnswers checks 429s
     server = TestServer.start(Map.of("CLAUDE_PROVIDER", "anthropic", "ANTHROPIC_API_KEY", "fuzz-key",
         "ANTHROPIC_BASE_URL", claude.baseUrl()));
+    fx = new Fixtures(server);
   }
 
   @AfterAll
@@ -95,7 +97,6 @@ class ApiFuzzTest {
     targets.sort(Comparator.comparing(ApiFuzzTest::destructive).thenComparing(t -> DESTRUCTIVE.indexOf(
         t.operationId())));
 
-    Fixtures fx = new Fixtures(server);
     CaseFactory factory = new CaseFactory(fx, schemas, new Random(seed), server.config().auth().issuer(),
         server.config().auth().audience());
     FuzzRunner runner = new FuzzRunner(server.client().web(), contract, summary);
@@ -120,6 +121,26 @@ class ApiFuzzTest {
     List<String> untouched = ids.stream().filter(id -> summary.cases(id) == 0).toList();
     assertTrue(untouched.isEmpty() || only != null, () -> "operations without a single case: " + untouched);
     assertEquals(200, server.client().get("/api/v1/health", null).status(), "the node is still up");
+    assertNoFailures(failuresBefore);
+  }
+
+  @Test
+  @Order(2)
+  @DisplayName("WebSocket frames of every wrong shape get a documented error or close code; the socket and the node "
+      + "stay usable")
+  void webSocketProtocol() {
+    int failuresBefore = summary.failures().size();
+    new WsFuzzer(server.app().vertx(), server.client(), fx, summary, new Random(seed)).run();
+    assertEquals(200, server.client().get("/api/v1/health", null).status(), "the node is still up");
+    assertNoFailures(failuresBefore);
+  }
+
+  @Test
+  @Order(3)
+  @DisplayName("with small rate limits, every bucket's 429 matches the document and says when to come back")
+  void rateLimitedAnswers() {
+    int failuresBefore = summary.failures().size();
+    new RateLimitCases(summary).run();
     assertNoFailures(failuresBefore);
   }
 

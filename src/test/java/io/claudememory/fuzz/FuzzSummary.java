@@ -17,13 +17,14 @@ import java.util.stream.Collectors;
  * reproduce it (operation, case, request, status, body). Printed as one line and written as JSON.
  */
 final class FuzzSummary {
+  static final String RATE_LIMITS = "rate limits";
   private final long seed;
   private final Map<Integer, Integer> statuses = new TreeMap<>();
   private final Map<String, Integer> perOperation = new TreeMap<>();
   private final List<JsonObject> failures = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   private int cases;
-  private int wsCases;
+  private final Map<String, Integer> otherCases = new TreeMap<>();
   private long slowestMs;
   private String slowest = "";
 
@@ -47,10 +48,15 @@ final class FuzzSummary {
   }
 
   /** A WebSocket case; {@code failure} null when it behaved. */
-  synchronized void ws(String label, String failure) {
-    wsCases++;
+  void ws(String label, String failure) {
+    other("/ws", label, failure);
+  }
+
+  /** A case outside the HTTP fuzz loop ({@code area}: /ws, rate limits); {@code failure} null when it behaved. */
+  synchronized void other(String area, String label, String failure) {
+    otherCases.merge(area, 1, Integer::sum);
     if (failure != null) {
-      failures.add(new JsonObject().put("operation", "/ws").put("case", label).put("reason", failure));
+      failures.add(new JsonObject().put("operation", area).put("case", label).put("reason", failure));
     }
   }
 
@@ -72,7 +78,8 @@ final class FuzzSummary {
 
   String line() {
     return "fuzz: seed " + seed + ", " + cases + " HTTP cases over " + perOperation.size() + " operations, "
-        + wsCases + " WebSocket cases; statuses " + statuses.entrySet().stream()
+        + otherCases.getOrDefault("/ws", 0) + " WebSocket cases, " + otherCases.getOrDefault(RATE_LIMITS, 0)
+        + " rate-limit cases; HTTP statuses " + statuses.entrySet().stream()
         .map(e -> (e.getKey() < 0 ? "no answer" : e.getKey()) + "=" + e.getValue()).collect(Collectors.joining(" "))
         + "; 5xx " + serverErrors() + "; failures " + failures.size() + "; slowest " + slowestMs + " ms (" + slowest
         + ")";
@@ -83,7 +90,8 @@ final class FuzzSummary {
     statuses.forEach((k, v) -> byStatus.put(k < 0 ? "none" : k.toString(), v));
     JsonObject byOperation = new JsonObject();
     perOperation.forEach(byOperation::put);
-    return new JsonObject().put("seed", seed).put("cases", cases).put("wsCases", wsCases)
+    return new JsonObject().put("seed", seed).put("cases", cases)
+        .put("wsCases", otherCases.getOrDefault("/ws", 0)).put("rateLimitCases", otherCases.getOrDefault(RATE_LIMITS, 0))
         .put("operations", perOperation.size()).put("statuses", byStatus).put("serverErrors", serverErrors())
         .put("failures", failures.size()).put("slowestMs", slowestMs).put("slowestCase", slowest)
         .put("perOperation", byOperation).put("notes", new JsonArray(new ArrayList<>(notes)))
