@@ -121,10 +121,20 @@ final class Fixtures {
     };
   }
 
-  /** The account that changes its password (made on first use, so that nothing else depends on its tokens). */
+  /**
+   * The account that changes its password (made on first use, so that nothing else depends on its tokens). Its
+   * password is its own: cases that authenticate as someone else (the owner's API key, another account's token) send
+   * this current password too, and must not change theirs.
+   */
   Actor passwordChanger() {
     if (passwordChanger == null) {
-      passwordChanger = new Actor(Users.register(api));
+      String email = "fuzz-password-" + UUID.randomUUID().toString().substring(0, 8) + "@example.com";
+      String password = "a password of its very own " + UUID.randomUUID();
+      JsonObject pair = created(api.post("/api/v1/auth/register", null,
+          new JsonObject().put("email", email).put("password", password)));
+      passwordChanger = new Actor(new Users.TestUser(UUID.fromString(pair.getJsonObject("user").getString("id")),
+          email, pair.getString("accessToken"), pair.getString("refreshToken")));
+      passwordChanger.password = password;
     }
     return passwordChanger;
   }

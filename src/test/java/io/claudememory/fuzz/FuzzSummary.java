@@ -21,6 +21,7 @@ final class FuzzSummary {
   private final long seed;
   private final Map<Integer, Integer> statuses = new TreeMap<>();
   private final Map<String, Integer> perOperation = new TreeMap<>();
+  private final Map<String, Map<Integer, Integer>> validStatuses = new TreeMap<>();
   private final List<JsonObject> failures = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
   private int cases;
@@ -36,6 +37,9 @@ final class FuzzSummary {
     cases++;
     statuses.merge(status, 1, Integer::sum);
     perOperation.merge(c.target().operationId(), 1, Integer::sum);
+    if (c.category().equals(Mutation.VALID)) {
+      validStatuses.computeIfAbsent(c.target().operationId(), k -> new TreeMap<>()).merge(status, 1, Integer::sum);
+    }
     if (elapsedMs > slowestMs) {
       slowestMs = elapsedMs;
       slowest = c.toString();
@@ -90,11 +94,14 @@ final class FuzzSummary {
     statuses.forEach((k, v) -> byStatus.put(k < 0 ? "none" : k.toString(), v));
     JsonObject byOperation = new JsonObject();
     perOperation.forEach(byOperation::put);
+    JsonObject valid = new JsonObject();
+    validStatuses.forEach((op, counts) -> valid.put(op, counts.toString()));
     return new JsonObject().put("seed", seed).put("cases", cases)
         .put("wsCases", otherCases.getOrDefault("/ws", 0)).put("rateLimitCases", otherCases.getOrDefault(RATE_LIMITS, 0))
         .put("operations", perOperation.size()).put("statuses", byStatus).put("serverErrors", serverErrors())
         .put("failures", failures.size()).put("slowestMs", slowestMs).put("slowestCase", slowest)
-        .put("perOperation", byOperation).put("notes", new JsonArray(new ArrayList<>(notes)))
+        .put("perOperation", byOperation).put("validRequestStatuses", valid)
+        .put("notes", new JsonArray(new ArrayList<>(notes)))
         .put("failureDetails", new JsonArray(new ArrayList<>(failures)));
   }
 

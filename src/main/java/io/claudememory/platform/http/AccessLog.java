@@ -25,9 +25,9 @@ public final class AccessLog implements Handler<RoutingContext> {
       String query = ctx.request().query();
       String path = ctx.request().path() + (query == null ? "" : "?" + mask(query));
       Principal principal = Principal.of(ctx);
-      LOG.info("{} {} {} {}ms user={}", ctx.request().method(), path, ctx.response().getStatusCode(),
-          (System.nanoTime() - start) / 1_000_000,
-          principal == null ? "-" : principal.userId());
+      RequestIds.logging(ctx, () -> LOG.info("{} {} {} {}ms user={}", ctx.request().method(), path,
+          ctx.response().getStatusCode(), (System.nanoTime() - start) / 1_000_000,
+          principal == null ? "-" : principal.userId()));
     });
     ctx.next();
   }

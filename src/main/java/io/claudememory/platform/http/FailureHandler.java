@@ -26,10 +26,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     ApiException problem = toProblem(ctx.failure(), ctx.statusCode());
     if (problem.status() >= 500 && !(ctx.failure() instanceof ApiException)) {
-      LOG.error("{} {} failed with status {}", ctx.request().method(), ctx.request().path(), ctx.statusCode(),
-          ctx.failure());
+      RequestIds.logging(ctx, () -> LOG.error("{} {} failed with status {}", ctx.request().method(),
+          ctx.request().path(), ctx.statusCode(), ctx.failure()));
     } else if (LOG.isDebugEnabled()) {
-      LOG.debug("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), problem.status(), problem.getMessage());
+      RequestIds.logging(ctx, () -> LOG.debug("{} {} -> {} {}", ctx.request().method(), ctx.request().path(),
+          problem.status(), problem.getMessage()));
     }
     Idempotency.release(ctx).onComplete(released -> send(ctx, problem));
   }
