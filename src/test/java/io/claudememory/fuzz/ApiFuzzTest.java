@@ -58,6 +58,7 @@ class ApiFuzzTest {
   static TestServer server;
   static Fixtures fx;
   static FuzzSummary summary;
+  static ServerLog serverLog = new ServerLog();
 
   @BeforeAll
   static void start() {
@@ -70,10 +71,12 @@ class ApiFuzzTest {
     server = TestServer.start(Map.of("CLAUDE_PROVIDER", "anthropic", "ANTHROPIC_API_KEY", "fuzz-key",
         "ANTHROPIC_BASE_URL", claude.baseUrl()));
     fx = new Fixtures(server);
+    serverLog.attach();
   }
 
   @AfterAll
   static void stop() throws Exception {
+    serverLog.detach();
     System.out.println(summary.line());
     summary.write(SUMMARY);
     if (server != null) {
@@ -102,6 +105,7 @@ class ApiFuzzTest {
     FuzzRunner runner = new FuzzRunner(server.client().web(), contract, summary);
     int perOperation = Math.max(MIN_PER_OPERATION, Integer.getInteger("fuzz.cases", DEFAULT_CASES) / targets.size());
     int failuresBefore = summary.failures().size();
+    int logBefore = serverLog.size();
     long started = System.nanoTime();
     String onlyPattern = System.getProperty("fuzz.only");
     Pattern only = onlyPattern == null ? null : Pattern.compile(onlyPattern);
@@ -121,7 +125,7 @@ class ApiFuzzTest {
     List<String> untouched = ids.stream().filter(id -> summary.cases(id) == 0).toList();
     assertTrue(untouched.isEmpty() || only != null, () -> "operations without a single case: " + untouched);
     assertEquals(200, server.client().get("/api/v1/health", null).status(), "the node is still up");
-    assertNoFailures(failuresBefore);
+    assertNoFailures(failuresBefore, logBefore);
   }
 
   @Test
@@ -130,9 +134,10 @@ class ApiFuzzTest {
       + "stay usable")
   void webSocketProtocol() {
     int failuresBefore = summary.failures().size();
+    int logBefore = serverLog.size();
     new WsFuzzer(server.app().vertx(), server.client(), fx, summary, new Random(seed)).run();
     assertEquals(200, server.client().get("/api/v1/health", null).status(), "the node is still up");
-    assertNoFailures(failuresBefore);
+    assertNoFailures(failuresBefore, logBefore);
   }
 
   @Test
@@ -140,8 +145,9 @@ class ApiFuzzTest {
   @DisplayName("with small rate limits, every bucket's 429 matches the document and says when to come back")
   void rateLimitedAnswers() {
     int failuresBefore = summary.failures().size();
+    int logBefore = serverLog.size();
     new RateLimitCases(summary).run();
-    assertNoFailures(failuresBefore);
+    assertNoFailures(failuresBefore, logBefore);
   }
 
   static boolean destructive(FuzzTarget t) {
@@ -155,7 +161,9 @@ class ApiFuzzTest {
     actor.refreshToken = reply.data().getString("refreshToken");
   }
 
-  static void assertNoFailures(int before) {
+  /** Fails with every failure recorded since {@code before}, and every unexpected server log line since {@code log}. */
+  static void assertNoFailures(int before, int log) {
+    serverLog.since(log).forEach(line -> summary.other("server log", line, "an unexpected server log line"));
     List<JsonObject> mine = summary.failures().subList(before, summary.failures().size());
     if (!mine.isEmpty()) {
       fail(mine.size() + " fuzz failures (all in " + SUMMARY + "):\n" + mine.stream().limit(60)
