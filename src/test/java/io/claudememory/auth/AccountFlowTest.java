@@ -108,6 +108,13 @@ class AccountFlowTest {
     JsonObject b = assertProblem(unknownEmail, 401);
     assertEquals(a.getString("detail"), b.getString("detail"));
     assertEquals(a.getString("title"), b.getString("title"));
+    // longer than bcrypt reads (72 bytes): never anyone's password, and no 500 from the bcrypt library either
+    for (String longer : new String[] {"p".repeat(73), "ü".repeat(40), "q".repeat(1000)}) {
+      assertEquals(a.getString("detail"), assertProblem(api.post("/api/v1/auth/login", null,
+          new JsonObject().put("email", ann.email()).put("password", longer)), 401).getString("detail"));
+      assertProblem(api.post("/api/v1/auth/login", null,
+          new JsonObject().put("email", "nobody-" + UUID.randomUUID() + "@example.com").put("password", longer)), 401);
+    }
 
     Reply ok = api.post("/api/v1/auth/login", null,
         new JsonObject().put("email", ann.email().toUpperCase()).put("password", Users.PASSWORD));
@@ -185,6 +192,8 @@ class AccountFlowTest {
     assertFieldError(api.post("/api/v1/auth/password", ann.accessToken(),
         new JsonObject().put("currentPassword", "wrong password!").put("newPassword", newPassword)),
         "currentPassword");
+    assertFieldError(api.post("/api/v1/auth/password", ann.accessToken(),
+        new JsonObject().put("currentPassword", "c".repeat(200)).put("newPassword", newPassword)), "currentPassword");
     Reply changed = api.post("/api/v1/auth/password", ann.accessToken(),
         new JsonObject().put("currentPassword", Users.PASSWORD).put("newPassword", newPassword));
     assertEquals(200, changed.status(), changed.body());

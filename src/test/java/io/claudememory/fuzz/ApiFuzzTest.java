@@ -110,7 +110,8 @@ class ApiFuzzTest {
     String onlyPattern = System.getProperty("fuzz.only");
     Pattern only = onlyPattern == null ? null : Pattern.compile(onlyPattern);
     for (FuzzTarget t : targets) {
-      for (FuzzCase c : factory.cases(t, perOperation, only)) {
+      for (Mutation m : factory.plan(t, perOperation, only)) {
+        FuzzCase c = factory.build(t, m);
         Reply reply = runner.run(c);
         if (reply != null && reply.status() == 200 && t.operationId().equals("changePassword")) {
           adoptNewPassword(factory.actor(t), c, reply);

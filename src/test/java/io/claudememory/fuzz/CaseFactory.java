@@ -35,22 +35,22 @@ final class CaseFactory {
   }
 
   /**
-   * At most {@code budget} cases (at least the valid ones) for {@code t}, built now so ids are current; with an
-   * {@code only} pattern, every case whose description ({@code operationId [category: label]}) matches it instead.
+   * At most {@code budget} cases (at least the valid ones) for {@code t}; with an {@code only} pattern, every case
+   * whose description ({@code operationId [category: label]}) matches it instead. Each is built just before it is
+   * sent ({@link #build}), so the ids in it are current and throwaway objects live until their case runs.
    */
-  List<FuzzCase> cases(FuzzTarget t, int budget, Pattern only) {
-    Fixtures.Actor actor = actor(t);
-    List<Mutation> all = new ArrayList<>(requests.of(t, actor, this::foreignPath));
+  List<Mutation> plan(FuzzTarget t, int budget, Pattern only) {
+    List<Mutation> all = new ArrayList<>(requests.of(t, actor(t), this::foreignPath));
     all.addAll(bodies.of(t, hints(t)));
-    List<Mutation> chosen = only == null ? choose(all, budget) : all.stream()
+    return only == null ? choose(all, budget) : all.stream()
         .filter(m -> only.matcher(t.operationId() + " [" + m.category() + ": " + m.label() + "]").find()).toList();
-    List<FuzzCase> out = new ArrayList<>();
-    for (Mutation m : chosen) {
-      FuzzCase.Draft draft = base(t, actor);
-      m.apply().accept(draft);
-      out.add(draft.build(m.category(), m.label()));
-    }
-    return out;
+  }
+
+  /** The valid request of {@code t} with {@code m} applied. */
+  FuzzCase build(FuzzTarget t, Mutation m) {
+    FuzzCase.Draft draft = base(t, actor(t));
+    m.apply().accept(draft);
+    return draft.build(m.category(), m.label());
   }
 
   /** Who calls: the admin on admin routes, a throwaway account where the password changes, else the owner. */

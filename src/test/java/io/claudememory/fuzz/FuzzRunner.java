@@ -64,6 +64,9 @@ final class FuzzRunner {
     } catch (AssertionError mismatch) {
       summary.fail(c, reply.status(), reply.body(), "does not match the document: " + mismatch.getMessage());
     }
+    if (c.category().equals(Mutation.VALID) && (reply.status() == 400 || reply.status() == 422)) {
+      summary.fail(c, reply.status(), reply.body(), "the request the document calls valid was refused as malformed");
+    }
     String requestId = reply.header("X-Request-Id");
     if (requestId == null || requestId.isBlank()) {
       summary.fail(c, reply.status(), reply.body(), "no X-Request-Id header");

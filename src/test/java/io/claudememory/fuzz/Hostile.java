@@ -70,6 +70,16 @@ final class Hostile {
       new Value("100001 characters", "b".repeat(100_001)),
       new Value("50k emoji", "🙂".repeat(50_000)));
 
+  /** Strings just past the lengths limits are usually set at (bcrypt's 72 bytes, 255, 1024, a 2 KiB index word). */
+  static final List<Value> BOUNDARY_STRINGS = List.of(
+      new Value("65 characters", "s".repeat(65)),
+      new Value("73 bytes", "b".repeat(73)),
+      new Value("73 bytes of two-byte characters", "ü".repeat(37)),
+      new Value("101 characters", "c".repeat(101)),
+      new Value("256 characters", "d".repeat(256)),
+      new Value("1025 characters", "e".repeat(1025)),
+      new Value("2049-character word", "w".repeat(2049)));
+
   /** Numbers of every awkward kind, including ones no Java type holds. */
   static final List<Value> NUMBERS = List.of(
       new Value("zero", 0),

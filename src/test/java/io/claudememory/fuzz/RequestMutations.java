@@ -95,6 +95,7 @@ final class RequestMutations {
     }
     if (type.contains("string")) {
       Hostile.STRINGS.forEach(v -> values.add(new Hostile.Value("text " + v.name(), v.value())));
+      Hostile.BOUNDARY_STRINGS.forEach(v -> values.add(new Hostile.Value("text " + v.name(), v.value())));
       if (s.containsKey("maxLength")) {
         values.add(new Hostile.Value("one past maxLength", "q".repeat(s.getInteger("maxLength") + 1)));
       }

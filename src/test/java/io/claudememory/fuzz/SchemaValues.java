@@ -42,8 +42,9 @@ final class SchemaValues {
     required.addAll(chosen.getJsonArray("required", new JsonArray()).getList());
     Map<String, Object> out = new LinkedHashMap<>();
     JsonObject props = chosen.getJsonObject("properties", new JsonObject());
+    int atLeast = Math.max(flat.getInteger("minProperties", 0), chosen.getInteger("minProperties", 0));
     for (String name : props.fieldNames()) {
-      if (required.contains(name) || optional) {
+      if (required.contains(name) || optional || out.size() < atLeast) {
         out.put(name, valid(props.getJsonObject(name), name, hints));
       }
     }
@@ -160,6 +161,7 @@ final class SchemaValues {
   private void strings(JsonObject s, List<Hostile.Value> out) {
     Hostile.STRINGS.forEach(v -> out.add(new Hostile.Value("string " + v.name(), v.value())));
     Hostile.LONG_STRINGS.forEach(v -> out.add(new Hostile.Value("string " + v.name(), v.value())));
+    Hostile.BOUNDARY_STRINGS.forEach(v -> out.add(new Hostile.Value("string " + v.name(), v.value())));
     if (s.containsKey("maxLength")) {
       out.add(new Hostile.Value("one past maxLength", "m".repeat(s.getInteger("maxLength") + 1)));
     }
