@@ -20,6 +20,9 @@ final class ServerLog extends AppenderBase<ILoggingEvent> {
   private static final Map<Pattern, String> EXPECTED = Map.of(
       Pattern.compile("^org\\.flywaydb\\..*: Connection error: FATAL: database \"" + Fixtures.ABSENT_DATABASE),
       "activating the added database starts a copy job that cannot reach it: the job fails, as it should",
+      Pattern.compile("^io\\.claudememory\\.database\\.DatabaseCopy: .* failed: .*database \""
+          + Fixtures.ABSENT_DATABASE),
+      "the same copy job, saying why it failed",
       Pattern.compile("^io\\.vertx\\.sqlclient\\..*: Backend notice: "),
       "PostgreSQL notices (e.g. a word too long to be indexed) are information, logged by the client");
   private final List<String> unexpected = new CopyOnWriteArrayList<>();
