@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.pgclient.PgException;
+import java.sql.SQLException;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -93,7 +94,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
   }
 
-  static ApiException toProblem(Throwable failure, int statusCode) {
+  /**
+   * What {@code failure} means for the client (a status of -1 when there is none): used here, and by the WebSocket
+   * protocol to choose its error codes by the same rules.
+   */
+  public static ApiException toProblem(Throwable failure, int statusCode) {
     if (failure instanceof ApiException api) {
       return api;
     }
@@ -101,8 +106,9 @@ public final class FailureHandler implements Handler<RoutingContext> {
         && failure.getCause() instanceof DecodeException) {
       return ApiException.badRequest("The body is not valid JSON.");
     }
-    if (failure instanceof PgException pg) {
-      return fromSqlState(pg.getSqlState());
+    String sqlState = sqlState(failure);
+    if (sqlState != null) {
+      return fromSqlState(sqlState);
     }
     if (failure instanceof HttpException http) {
       return fromStatus(http.getStatusCode(), http.getPayload());
@@ -113,6 +119,22 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
     return new ApiException(500, "Internal Server Error",
         "The server could not complete the request. Quote the requestId when reporting it.");
+  }
+
+  /**
+   * The SQL state of a database error anywhere in the cause chain: the reactive client's own, or one from JDBC (the
+   * migrations a registration or a database switch runs go through Flyway, which wraps it).
+   */
+  private static String sqlState(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PgException pg) {
+        return pg.getSqlState();
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        return sql.getSQLState();
+      }
+    }
+    return null;
   }
 
   /** PostgreSQL errors that describe the request rather than the server. */
