@@ -30,14 +30,14 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Fuzzes the whole API from its document (issue #7 item 8): every operation of {@code openapi.yaml} gets its valid
  * request and that request broken in every way {@link CaseFactory} knows, sent by a real account that owns real
- * objects. No answer may be a 5xx, come later than {@link FuzzRunner#TIMEOUT_MS}, or differ from the document. The
- * WebSocket protocol is fuzzed the same way ({@link WsFuzzer}), and a node with small rate limits shows its 429s match
- * the document too.
+ * objects. No answer may be a 5xx, come later than {@link FuzzRunner#TIMEOUT_MS}, or differ from the document, and
+ * the node may log no unexpected warning meanwhile ({@link ServerLog}). The WebSocket protocol is fuzzed the same way
+ * ({@link WsFuzzer}), and a node with small rate limits shows its 429s match the document too.
  *
  * <p>{@code -Dfuzz.seed=N} repeats a run (the seed is printed); {@code -Dfuzz.cases=N} sets the number of HTTP cases
  * (spread evenly over the operations, each getting at least {@link #MIN_PER_OPERATION}); {@code -Dfuzz.only=regex}
- * sends every case whose {@code operationId [category: label]} matches, unsampled, to replay a failure. The summary is printed and
- * written to {@code target/fuzz-summary.json}.
+ * sends every case whose {@code operationId [category: label]} matches, unsampled, to replay a failure. The summary
+ * is printed and written to {@code target/fuzz-summary.json}.
  */
 @DisplayName("Fuzzing: malformed, missing, oversized, wrong-typed and injection-shaped input never gets a 5xx, a hang "
     + "or an undocumented answer")

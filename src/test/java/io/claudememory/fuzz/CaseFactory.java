@@ -99,7 +99,8 @@ final class CaseFactory {
     }
     for (FuzzTarget.Param p : t.queryParams()) {
       if (p.required()) {
-        d.setQuery(p.name(), String.valueOf(values.valid(p.schema(), p.name(), k -> k.equals("q") ? "postgres" : null)));
+        Object value = values.valid(p.schema(), p.name(), k -> k.equals("q") ? "postgres" : null);
+        d.setQuery(p.name(), String.valueOf(value));
       }
     }
     if (t.secured()) {

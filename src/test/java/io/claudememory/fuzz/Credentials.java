@@ -55,8 +55,8 @@ final class Credentials {
     out.add(signed("other audience", base.copy().put("aud", "someone-else")));
     out.add(signed("other issuer", base.copy().put("iss", "evil")));
     out.add(signed("no expiry", base.copy().put("exp", (Object) null)));
-    out.add(new Hostile.Value("key id header", "Bearer " + sign("{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":\"../../dev/null\"}",
-        base.encode())));
+    out.add(new Hostile.Value("key id header", "Bearer "
+        + sign("{\"typ\":\"JWT\",\"alg\":\"HS256\",\"kid\":\"../../dev/null\"}", base.encode())));
     return out;
   }
 

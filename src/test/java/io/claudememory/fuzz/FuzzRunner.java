@@ -15,8 +15,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * Sends cases one at a time and holds every answer to the rules: an answer within {@link #TIMEOUT_MS} (no answer, or
  * a connection dropped without one, is a failure), never a 5xx, every answer what the contract documents for the
- * operation ({@link ApiContract}), carrying an {@code X-Request-Id} that a problem repeats, and no stack trace. Failures
- * are collected in the {@link FuzzSummary}, not thrown, so one run reports them all.
+ * operation ({@link ApiContract}), carrying an {@code X-Request-Id} that a problem repeats, and no stack trace; a
+ * request the document calls valid is not refused as malformed. Failures are collected in the {@link FuzzSummary},
+ * not thrown, so one run reports them all.
  */
 final class FuzzRunner {
   static final long TIMEOUT_MS = 10_000;

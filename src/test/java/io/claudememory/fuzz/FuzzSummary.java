@@ -97,7 +97,8 @@ final class FuzzSummary {
     JsonObject valid = new JsonObject();
     validStatuses.forEach((op, counts) -> valid.put(op, counts.toString()));
     return new JsonObject().put("seed", seed).put("cases", cases)
-        .put("wsCases", otherCases.getOrDefault("/ws", 0)).put("rateLimitCases", otherCases.getOrDefault(RATE_LIMITS, 0))
+        .put("wsCases", otherCases.getOrDefault("/ws", 0))
+        .put("rateLimitCases", otherCases.getOrDefault(RATE_LIMITS, 0))
         .put("operations", perOperation.size()).put("statuses", byStatus).put("serverErrors", serverErrors())
         .put("failures", failures.size()).put("slowestMs", slowestMs).put("slowestCase", slowest)
         .put("perOperation", byOperation).put("validRequestStatuses", valid)

@@ -57,8 +57,9 @@ record FuzzTarget(String operationId, String method, String template, List<Param
           }
           for (Object raw : list) {
             JsonObject p = schemas.resolve((JsonObject) raw);
+            JsonObject schema = schemas.flatten(p.getJsonObject("schema", new JsonObject()));
             params.put(p.getString("in") + ":" + p.getString("name"), new Param(p.getString("name"),
-                p.getString("in"), p.getBoolean("required", false), schemas.flatten(p.getJsonObject("schema", new JsonObject()))));
+                p.getString("in"), p.getBoolean("required", false), schema));
           }
         }
         String mediaType = null;

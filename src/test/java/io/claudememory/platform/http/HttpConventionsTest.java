@@ -99,7 +99,7 @@ class HttpConventionsTest {
   }
 
   @Test
-  @DisplayName("an undecodable URI, a request line over 4096 bytes and headers over 8 KiB are problems with request ids")
+  @DisplayName("an undecodable URI, a request line over 4096 bytes and headers over 8 KiB are problems too")
   void malformedRequests() {
     TestUser ann = Users.register(api);
     assertProblem(api.get("/api/v1/projects?archived=%zz", ann.accessToken()), 400);
