@@ -4,7 +4,7 @@ import java.util.function.Consumer;
 
 /**
  * One change to the valid request of an operation: the kind of case it makes ({@code category}: valid, auth, path,
- * query, header, body, field, multipart) and what it does ({@code label}, shown in failure reports).
+ * query, header, transport, body, field, multipart) and what it does ({@code label}, shown in failure reports).
  */
 record Mutation(String category, String label, Consumer<FuzzCase.Draft> apply) {
   static final String VALID = "valid";
