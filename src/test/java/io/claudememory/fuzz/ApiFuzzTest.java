@@ -77,6 +77,7 @@ class ApiFuzzTest {
   @AfterAll
   static void stop() throws Exception {
     serverLog.detach();
+    serverLog.tolerated().forEach(line -> summary.note("tolerated server log line: " + line));
     System.out.println(summary.line());
     summary.write(SUMMARY);
     if (server != null) {

@@ -26,6 +26,7 @@ final class ServerLog extends AppenderBase<ILoggingEvent> {
       Pattern.compile("^io\\.vertx\\.sqlclient\\..*: Backend notice: "),
       "PostgreSQL notices (e.g. a word too long to be indexed) are information, logged by the client");
   private final List<String> unexpected = new CopyOnWriteArrayList<>();
+  private final java.util.Set<String> tolerated = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private Logger root;
 
   void attach() {
@@ -49,10 +50,29 @@ final class ServerLog extends AppenderBase<ILoggingEvent> {
         + (event.getThrowableProxy() == null ? "" : " (" + event.getThrowableProxy().getClassName() + ": "
         + event.getThrowableProxy().getMessage() + ")");
     boolean expected = event.getLevel() == Level.WARN
-        && EXPECTED.keySet().stream().anyMatch(p -> p.matcher(line).find());
-    if (!expected) {
+        ? EXPECTED.keySet().stream().anyMatch(p -> p.matcher(line).find()) : upstreamPoolRace(event);
+    if (expected) {
+      tolerated.add(FuzzCase.abbreviate(line.replaceAll("[0-9a-f]{8}-[0-9a-f-]{27}", "{id}"), 300));
+    } else {
       unexpected.add(FuzzCase.abbreviate(line, 600));
     }
+  }
+
+  /**
+   * vertx-sql-client 5.0.10's pool: a waiter handed a returned connection just as its wait timer fires is failed a
+   * second time ("Promise already completed", logged by the context as unhandled). The request itself got its
+   * connection and was answered; the race is the library's (eclipse-vertx/vertx-sql-client#1567, the pool side in
+   * eclipse-vertx/vert.x#6169), fixed in releases this build cannot resolve yet. It shows when a pool stays saturated
+   * for about its connection timeout, as a tenant's 4 connections can under the fuzzer's generations. Only that
+   * exact signature is let through.
+   */
+  private static boolean upstreamPoolRace(ILoggingEvent event) {
+    var thrown = event.getThrowableProxy();
+    return thrown != null && "java.lang.IllegalStateException".equals(thrown.getClassName())
+        && "Promise already completed".equals(thrown.getMessage())
+        && thrown.getStackTraceElementProxyArray().length > 1
+        && thrown.getStackTraceElementProxyArray()[1].getSTEAsString()
+            .contains("io.vertx.sqlclient.impl.pool.SqlConnectionPool$1PoolRequest");
   }
 
   /** Unexpected lines logged since {@code from} (a count {@link #size} gave), then the new size. */
@@ -62,5 +82,10 @@ final class ServerLog extends AppenderBase<ILoggingEvent> {
 
   int size() {
     return unexpected.size();
+  }
+
+  /** The distinct expected warnings (and the one tolerated library race) seen, for the summary. */
+  List<String> tolerated() {
+    return List.copyOf(tolerated);
   }
 }
