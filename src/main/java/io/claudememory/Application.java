@@ -364,8 +364,8 @@ public final class Application {
         .setCompressionSupported(true).setIdleTimeout(120)
         .setWebSocketSubProtocols(List.of("bearer")).setMaxWebSocketFrameSize(wsCap).setMaxWebSocketMessageSize(wsCap);
     int instances = http.instances() > 0 ? http.instances() : eventLoops;
-    return vertx.deployVerticle(() -> new HttpVerticle(router::build, options, http.shutdownGraceSeconds()),
-        new DeploymentOptions().setInstances(instances))
+    return vertx.deployVerticle(() -> new HttpVerticle(router::build, router.invalidRequests(), options,
+            http.shutdownGraceSeconds()), new DeploymentOptions().setInstances(instances))
         .onSuccess(id -> {
           closers.push(() -> vertx.undeploy(id));
           closers.push(realtime::closeSockets);

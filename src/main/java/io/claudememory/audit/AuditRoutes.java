@@ -4,16 +4,12 @@ import static io.claudememory.platform.http.Responses.reply;
 
 import io.claudememory.auth.Authenticator;
 import io.claudememory.platform.http.ApiException;
-import io.claudememory.platform.http.Ids;
 import io.claudememory.platform.http.Principal;
+import io.claudememory.platform.http.QueryParams;
 import io.claudememory.platform.http.Responses;
-import io.vertx.core.MultiMap;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -35,52 +31,25 @@ public final class AuditRoutes {
 
   private void listAuditEvents(RoutingContext ctx) {
     Principal caller = Principal.required(ctx);
-    MultiMap q = ctx.queryParams();
-    List<ApiException.FieldError> errors = new ArrayList<>();
-    OffsetDateTime from = time(q.get("from"), "from", errors);
-    OffsetDateTime to = time(q.get("to"), "to", errors);
-    int limit = 50;
-    if (q.get("limit") != null) {
-      try {
-        limit = Integer.parseInt(q.get("limit"));
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > 200) {
-        errors.add(new ApiException.FieldError("limit", "must be a whole number from 1 to 200"));
-      }
+    QueryParams q = QueryParams.of(ctx);
+    OffsetDateTime from = q.timestamp("from");
+    OffsetDateTime to = q.timestamp("to");
+    int limit = q.limit();
+    String action = q.string("action", 100);
+    if (action != null && action.isBlank()) {
+      q.error("action", "must be 1 to 100 characters");
     }
-    String action = q.get("action");
-    if (action != null && (action.isBlank() || action.length() > 100)) {
-      errors.add(new ApiException.FieldError("action", "must be 1 to 100 characters"));
-    }
-    UUID userId = caller.userId();
-    if (q.get("userId") != null) {
-      userId = Ids.parseOrNull(q.get("userId"));
-      if (userId == null) {
-        errors.add(new ApiException.FieldError("userId", "must be an id (UUID)"));
-      }
-    }
-    if (!errors.isEmpty()) {
-      throw ApiException.validation(errors);
+    UUID userId = q.uuid("userId");
+    q.check();
+    if (userId == null) {
+      userId = caller.userId();
     }
     boolean own = userId.equals(caller.userId());
     if (!own && !caller.admin()) {
       throw ApiException.forbidden("Only admins can read another user's trail.");
     }
-    reply(ctx, trail.page(new AuditTrail.Query(userId, own, action, from, to, limit, q.get("cursor"))),
-        page -> Responses.page(ctx, page.getJsonArray("data"), page.getString("nextCursor")));
-  }
-
-  private static OffsetDateTime time(String value, String field, List<ApiException.FieldError> errors) {
-    if (value == null) {
-      return null;
-    }
-    try {
-      return OffsetDateTime.parse(value);
-    } catch (DateTimeParseException e) {
-      errors.add(new ApiException.FieldError(field, "must be an ISO-8601 date-time with an offset"));
-      return null;
-    }
+    reply(ctx, trail.page(new AuditTrail.Query(userId, own, action, from, to, limit,
+        ctx.queryParams().get("cursor"))), page -> Responses.page(ctx, page.getJsonArray("data"),
+        page.getString("nextCursor")));
   }
 }

@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
@@ -69,12 +70,21 @@ public final class AccessTokens {
    * must be exactly what {@link #issue} writes ({@code typ} and the configured {@code alg}): a token naming a key
    * ({@code kid}, {@code jku}, {@code x5u}, {@code jwk}) was not issued here, and no header value is ever used to
    * find a key, a file or a URL.
+   *
+   * <p>vertx-auth-jwt reads some claims without checking their type and throws instead of failing (an {@code exp} of
+   * JSON null is a NullPointerException in 5.0.10): a well-signed token with such claims is as invalid as any other.
    */
   public Future<Claims> verify(String token) {
     if (!expectedHeader(token)) {
       return Future.failedFuture(invalid());
     }
-    return jwt.authenticate(new TokenCredentials(token)).transform(ar -> {
+    Future<User> verified;
+    try {
+      verified = jwt.authenticate(new TokenCredentials(token));
+    } catch (RuntimeException malformedClaims) {
+      return Future.failedFuture(invalid());
+    }
+    return verified.transform(ar -> {
       if (ar.failed()) {
         return Future.failedFuture(invalid());
       }

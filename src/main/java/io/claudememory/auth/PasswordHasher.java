@@ -28,12 +28,16 @@ public final class PasswordHasher {
         BCrypt.withDefaults().hash(cost, password.getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8), false);
   }
 
-  /** True when {@code password} matches {@code hash}; with a null hash, spends the same time and answers false. */
+  /**
+   * True when {@code password} matches {@code hash}; with a null hash, or a password longer than bcrypt reads (which
+   * no stored hash can match, PasswordPolicy refuses them), spends the same time and answers false. (The bcrypt
+   * library throws on passwords over 72 bytes rather than answering no.)
+   */
   public Future<Boolean> verify(String password, String hash) {
     return workers.executeBlocking(() -> {
       byte[] given = password.getBytes(StandardCharsets.UTF_8);
-      if (hash == null) {
-        BCrypt.verifyer().verify(given, decoy());
+      if (hash == null || given.length > PasswordPolicy.MAX_BYTES) {
+        BCrypt.verifyer().verify(new byte[] {'x'}, decoy());
         return false;
       }
       return BCrypt.verifyer().verify(given, hash.getBytes(StandardCharsets.UTF_8)).verified;

@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public final class PasswordPolicy {
   private static final int MIN_CHARS = 8;
-  private static final int MAX_BYTES = 72;
+  static final int MAX_BYTES = 72;
   private static final Set<String> COMMON = Set.of("password", "password1", "password123", "12345678", "123456789",
       "1234567890", "qwertyuiop", "iloveyou", "11111111", "00000000", "abc12345", "qwerty123", "letmein1",
       "welcome1", "admin123", "passw0rd", "sunshine", "princess", "football", "baseball", "trustno1", "superman",

@@ -4,18 +4,16 @@ import io.claudememory.auth.Authenticator;
 import io.claudememory.platform.db.TenantPools;
 import io.claudememory.platform.http.ApiException;
 import io.claudememory.platform.http.Principal;
+import io.claudememory.platform.http.QueryParams;
 import io.claudememory.platform.http.Responses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Tuple;
-import java.time.Instant;
-import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
+import java.util.Objects;
 
 /**
  * {@code GET /api/v1/usage?from&to&groupBy=day|model|project}: tokens used by the caller's assistant messages,
@@ -26,6 +24,8 @@ import java.time.temporal.ChronoUnit;
  * asked for there; what the caller asks for in a project shared with them is the project owner's usage.
  */
 public final class UsageRoutes {
+  /** The default window starts 30 days before {@code to}, but never before year 1 (see QueryParams#timestamp). */
+  private static final OffsetDateTime EARLIEST = OffsetDateTime.of(1, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
   private final Authenticator auth;
   private final TenantPools pools;
 
@@ -39,15 +39,22 @@ public final class UsageRoutes {
   }
 
   private void usage(RoutingContext ctx) {
-    String groupBy = ctx.queryParams().get("groupBy") == null ? "day" : ctx.queryParams().get("groupBy");
+    QueryParams q = QueryParams.of(ctx);
+    String groupBy = Objects.requireNonNullElse(q.string("groupBy", 20), "day");
     String sql = switch (groupBy) {
       case "day" -> ClaudeSql.USAGE_BY_DAY;
       case "model" -> ClaudeSql.USAGE_BY_MODEL;
       case "project" -> ClaudeSql.USAGE_BY_PROJECT;
-      default -> throw ApiException.validation("groupBy", "must be day, model or project");
+      default -> {
+        q.error("groupBy", "must be day, model or project");
+        yield null;
+      }
     };
-    OffsetDateTime to = instant(ctx.queryParams().get("to"), "to", OffsetDateTime.now(ZoneOffset.UTC));
-    OffsetDateTime from = instant(ctx.queryParams().get("from"), "from", to.minus(30, ChronoUnit.DAYS));
+    OffsetDateTime givenTo = q.dateOrTimestamp("to");
+    OffsetDateTime givenFrom = q.dateOrTimestamp("from");
+    q.check();
+    OffsetDateTime to = givenTo != null ? givenTo : OffsetDateTime.now(ZoneOffset.UTC);
+    OffsetDateTime from = givenFrom != null ? givenFrom : latest(to.minusDays(30), EARLIEST);
     if (!from.isBefore(to)) {
       throw ApiException.validation("from", "must be before to");
     }
@@ -75,15 +82,7 @@ public final class UsageRoutes {
         });
   }
 
-  private static OffsetDateTime instant(String text, String field, OffsetDateTime fallback) {
-    if (text == null || text.isBlank()) {
-      return fallback;
-    }
-    try {
-      return text.length() == 10 ? LocalDate.parse(text).atStartOfDay().atOffset(ZoneOffset.UTC)
-          : Instant.parse(text).atOffset(ZoneOffset.UTC);
-    } catch (DateTimeParseException e) {
-      throw ApiException.validation(field, "must be a date (2026-01-31) or an ISO date-time");
-    }
+  private static OffsetDateTime latest(OffsetDateTime a, OffsetDateTime b) {
+    return a.isAfter(b) ? a : b;
   }
 }

@@ -10,10 +10,8 @@ import io.claudememory.platform.http.Principal;
 import io.claudememory.platform.http.Responses;
 import io.claudememory.platform.http.Validation;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -34,25 +32,23 @@ public final class ExportRoutes {
 
   private final Portability portability;
   private final Authenticator auth;
-  private final BodyHandler uploads;
+  private final UploadReader uploads;
 
   public ExportRoutes(Portability portability, Authenticator auth, String uploadsDirectory, long maxUploadBytes) {
     this.portability = portability;
     this.auth = auth;
-    this.uploads = BodyHandler.create(uploadsDirectory).setBodyLimit(maxUploadBytes).setMergeFormAttributes(true)
-        .setDeleteUploadedFilesOnEnd(true);
+    this.uploads = new UploadReader(uploadsDirectory, maxUploadBytes);
   }
 
   public void mount(Router api) {
     api.post("/export/create").handler(auth).handler(this::createExport);
     api.get("/export/jobs/:id").handler(auth).handler(this::showJob);
     api.get("/export/download/:jobId").handler(auth).handler(this::downloadExport);
-    // paused until the caller is known, so an anonymous upload never reaches the disk; the body reader is wrapped
-    // because Vert.x refuses a body handler placed after an authentication handler (it cannot know this one pauses)
+    // paused until the caller is known, so an anonymous upload never reaches the disk
     api.post("/export/import").handler(ctx -> {
       ctx.request().pause();
       ctx.next();
-    }).handler(auth).handler(this::requireMultipart).handler(ctx -> uploads.handle(ctx)).handler(this::importFile);
+    }).handler(auth).handler(this::requireMultipart).handler(uploads).handler(this::importFile);
   }
 
   private void createExport(RoutingContext ctx) {
@@ -110,16 +106,17 @@ public final class ExportRoutes {
   }
 
   private void importFile(RoutingContext ctx) {
-    List<FileUpload> files = ctx.fileUploads().stream().filter(f -> f.name().equals("file")).toList();
-    if (files.size() != 1 || ctx.fileUploads().size() != 1) {
+    List<UploadReader.Upload> uploaded = ctx.get(UploadReader.UPLOADS);
+    List<UploadReader.Upload> files = uploaded.stream().filter(f -> f.name().equals("file")).toList();
+    if (files.size() != 1 || uploaded.size() != 1) {
       throw ApiException.validation("file", "exactly one file is required, in a part named file");
     }
     String passphrase = ctx.request().getFormAttribute("passphrase");
     if (passphrase != null && (passphrase.isEmpty() || passphrase.length() > 1024)) {
       throw ApiException.validation("passphrase", "must be 1 to 1024 characters");
     }
-    FileUpload file = files.get(0);
-    reply(ctx, portability.submitImport(Principal.required(ctx).userId(), file.uploadedFileName(), file.fileName(),
+    UploadReader.Upload file = files.get(0);
+    reply(ctx, portability.submitImport(Principal.required(ctx).userId(), file.path(), file.fileName(),
         file.size(), passphrase), job -> accepted(ctx, job));
   }
 

@@ -2,6 +2,7 @@ package io.claudememory.realtime;
 
 import io.claudememory.platform.EventAddresses;
 import io.claudememory.platform.http.ApiException;
+import io.claudememory.platform.http.FailureHandler;
 import io.vertx.core.Future;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -260,6 +261,11 @@ final class Inbound {
     throw new Refused(Frames.INVALID, field + " must be a non-negative whole number.");
   }
 
+  /**
+   * The error frame for a failure, by the rules REST answers use ({@link FailureHandler#toProblem}): what the client
+   * sent is {@code invalid} (text PostgreSQL cannot store, a message too long), a database out of reach
+   * {@code unavailable}; only what has no client meaning is logged.
+   */
   private static Refused refusal(Throwable err) {
     if (err instanceof Refused refused) {
       return refused;
@@ -267,14 +273,24 @@ final class Inbound {
     if (err instanceof RoomAccess.RoomNotFound) {
       return new Refused(Frames.ROOM_NOT_FOUND, "No such room.");
     }
-    if (err instanceof ApiException api && api.status() == 503) {
-      return new Refused(Frames.UNAVAILABLE, "The room's database cannot be reached right now; try again shortly.");
-    }
     if (err instanceof io.vertx.core.http.ConnectionPoolTooBusyException) {
       return new Refused(Frames.UNAVAILABLE, "The server is busy; try again shortly.");
     }
-    org.slf4j.LoggerFactory.getLogger(Inbound.class).warn("frame failed", err);
-    return new Refused(Frames.UNAVAILABLE, "That could not be done right now; try again.");
+    ApiException problem = FailureHandler.toProblem(err, -1);
+    return switch (problem.status()) {
+      case 403 -> new Refused(Frames.FORBIDDEN, problem.getMessage());
+      case 404 -> new Refused(Frames.ROOM_NOT_FOUND, "No such room.");
+      case 429 -> new Refused(Frames.RATE_LIMITED, problem.getMessage());
+      case 503 -> new Refused(Frames.UNAVAILABLE,
+          "The room's database cannot be reached right now; try again shortly.");
+      default -> {
+        if (problem.status() >= 400 && problem.status() < 500) {
+          yield new Refused(Frames.INVALID, problem.getMessage());
+        }
+        org.slf4j.LoggerFactory.getLogger(Inbound.class).warn("frame failed", err);
+        yield new Refused(Frames.UNAVAILABLE, "That could not be done right now; try again.");
+      }
+    };
   }
 
   private static String abbreviate(String text) {

@@ -29,7 +29,11 @@ final class WebhookSql {
   static final String SUBSCRIBED_TENANTS = "SELECT DISTINCT user_id FROM webhooks WHERE enabled";
   static final String SUCCEEDED = "UPDATE webhooks SET consecutive_failures = 0 WHERE id = $1 AND "
       + "consecutive_failures <> 0";
-  /** Counts $5 failed attempts; disables past $2 failures in a row (or at once when $3, e.g. 410 Gone). */
+  /**
+   * Counts $5 failed attempts; disables past $2 failures in a row (or at once when $3, e.g. 410 Gone).
+   * {@code just_disabled} is never null: a subscription never disabled has a null disabled_at, and null = now() is
+   * null, which once made the drain fail before it had counted the other subscriptions' attempts.
+   */
   static final String FAILED = """
       UPDATE webhooks SET consecutive_failures = consecutive_failures + $5,
         enabled = enabled AND NOT ($3 OR consecutive_failures + $5 >= $2),
@@ -37,7 +41,7 @@ final class WebhookSql {
         disabled_reason = CASE WHEN enabled AND ($3 OR consecutive_failures + $5 >= $2) THEN $4
           ELSE disabled_reason END
       WHERE id = $1
-      RETURNING""" + " " + COLUMNS + ", disabled_at = now() AS just_disabled";
+      RETURNING""" + " " + COLUMNS + ", coalesce(disabled_at = now(), false) AS just_disabled";
 
   // tenant side
 

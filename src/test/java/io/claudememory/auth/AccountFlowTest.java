@@ -77,6 +77,12 @@ class AccountFlowTest {
         .put("password", Users.PASSWORD).put("role", "admin")), "role");
     assertEquals(401, api.post("/api/v1/auth/login", null, new JsonObject().put("email", "e@example.com")
         .put("password", Users.PASSWORD)).status(), "a refused registration leaves no account");
+    // only what the document's format: email admits (an ASCII mailbox), so every answer naming it is valid too
+    for (String email : new String[] {"ünï@exämple.com", "a@b@example.com", "\"quoted\"@example.com",
+        ".dot@example.com", "x@-host.example.com", "x@localhost", "<script>@example.com"}) {
+      assertFieldError(api.post("/api/v1/auth/register", null, new JsonObject().put("email", email)
+          .put("password", Users.PASSWORD)), "email");
+    }
   }
 
   @Test
@@ -91,6 +97,13 @@ class AccountFlowTest {
     JsonObject b = assertProblem(unknownEmail, 401);
     assertEquals(a.getString("detail"), b.getString("detail"));
     assertEquals(a.getString("title"), b.getString("title"));
+    // longer than bcrypt reads (72 bytes): never anyone's password, and no 500 from the bcrypt library either
+    for (String longer : new String[] {"p".repeat(73), "ü".repeat(40), "q".repeat(1000)}) {
+      assertEquals(a.getString("detail"), assertProblem(api.post("/api/v1/auth/login", null,
+          new JsonObject().put("email", ann.email()).put("password", longer)), 401).getString("detail"));
+      assertProblem(api.post("/api/v1/auth/login", null,
+          new JsonObject().put("email", "nobody-" + UUID.randomUUID() + "@example.com").put("password", longer)), 401);
+    }
 
     Reply ok = api.post("/api/v1/auth/login", null,
         new JsonObject().put("email", ann.email().toUpperCase()).put("password", Users.PASSWORD));
@@ -168,6 +181,8 @@ class AccountFlowTest {
     assertFieldError(api.post("/api/v1/auth/password", ann.accessToken(),
         new JsonObject().put("currentPassword", "wrong password!").put("newPassword", newPassword)),
         "currentPassword");
+    assertFieldError(api.post("/api/v1/auth/password", ann.accessToken(),
+        new JsonObject().put("currentPassword", "c".repeat(200)).put("newPassword", newPassword)), "currentPassword");
     Reply changed = api.post("/api/v1/auth/password", ann.accessToken(),
         new JsonObject().put("currentPassword", Users.PASSWORD).put("newPassword", newPassword));
     assertEquals(200, changed.status(), changed.body());

@@ -69,6 +69,16 @@ class TokenSecurityTest {
   }
 
   @Test
+  @DisplayName("a well-signed token whose time claims are null or of the wrong type is a 401, never a 500")
+  void malformedTimeClaims() {
+    for (String claim : new String[] {"exp", "iat", "nbf"}) {
+      assertEquals(401, profile(sign(header("HS256"), claims().putNull(claim), TestServer.SHARED_JWT_SECRET)), claim);
+      assertEquals(401, profile(sign(header("HS256"), claims().put(claim, "soon"), TestServer.SHARED_JWT_SECRET)),
+          claim);
+    }
+  }
+
+  @Test
   @DisplayName("a token for another audience or from another issuer is refused")
   void wrongAudienceOrIssuer() {
     assertEquals(401, profile(sign(header("HS256"), claims().put("aud", "another-api"),

@@ -146,6 +146,10 @@ class ClaudeLimitsTest {
     assertEquals(alpha.toString(), byProject.getJsonObject(0).getString("projectId"));
     assertEquals(43, byProject.getJsonObject(0).getInteger("totalTokens"));
     assertEquals(400, api.get("/api/v1/usage?groupBy=color", ann.accessToken()).status());
+    // dates outside the years 1 to 9999 are refused, and the default window never reaches before year 1
+    assertEquals(400, api.get("/api/v1/usage?to=-999999999-01-01T00:00:00Z", ann.accessToken()).status());
+    assertEquals(400, api.get("/api/v1/usage?from=%2B10000-01-01T00:00:00Z", ann.accessToken()).status());
+    assertEquals("0001-01-01T00:00:00Z", get("/api/v1/usage?to=0001-01-05", ann).getString("from"));
   }
 
   private static JsonObject usage(int input, int output, int creation, int read) {

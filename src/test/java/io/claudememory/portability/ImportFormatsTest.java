@@ -1,17 +1,22 @@
 package io.claudememory.portability;
 
+import static io.claudememory.support.Problems.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.claudememory.platform.http.Ids;
+import io.claudememory.support.ApiClient;
+import io.claudememory.support.ApiClient.Reply;
 import io.claudememory.support.Archives;
+import io.claudememory.support.Awaits;
 import io.claudememory.support.TenantData;
 import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -189,6 +194,26 @@ class ImportFormatsTest {
     assertEquals(400, json.status(), json.body());
     var anonymous = server.client().upload("/api/v1/export/import", null, "x.json", Buffer.buffer("[]"), null);
     assertEquals(401, anonymous.status());
+  }
+
+  @Test
+  @DisplayName("a multipart body that ends inside its file part is answered 400 at once and leaves no file behind")
+  void truncatedUpload() throws Exception {
+    TestUser ann = Users.register(server.client());
+    ApiClient api = server.client();
+    Reply reply = api.send(api.request(HttpMethod.POST, "/api/v1/export/import", ann.accessToken())
+        .putHeader("Content-Type", "multipart/form-data; boundary=cut").timeout(10_000), Buffer.buffer(
+        "--cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.json\"\r\n"
+            + "Content-Type: application/json\r\n\r\n[{\"uuid\": \"c1\", \"name\": \"cut short"));
+    assertProblem(reply, 400);
+    Path uploads = Path.of(server.env().get("STORAGE_PATH"), "uploads");
+    Awaits.until(() -> {
+      try (Stream<Path> left = Files.list(uploads)) {
+        return left.findAny().isEmpty();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, 5_000, "the partial upload is deleted");
   }
 
   @Test

@@ -119,6 +119,20 @@ class RealtimeProtocolTest {
   }
 
   @Test
+  @DisplayName("a message PostgreSQL cannot store (a NUL character) is refused as invalid, like over REST")
+  void unstorableContent() {
+    TestUser ann = Users.register(api);
+    UUID room = Conversations.create(server, ann.id());
+    try (WsClient ws = connect(ann)) {
+      JsonObject refused = ws.answer(ws.send("send_message", new JsonObject().put("room_id", room.toString())
+          .put("content", "a\u0000b").put("client_id", "nul")));
+      assertEquals("invalid", refused.getJsonObject("data").getString("code"), refused.encode());
+      String ping = ws.send("ping", null);
+      assertEquals("ack", ws.answer(ping).getString("type"), "still usable");
+    }
+  }
+
+  @Test
   @DisplayName("foreign users cannot join and get the same error as for a room that does not exist")
   void foreignRoomsLookMissing() {
     TestUser ann = Users.register(api);

@@ -113,7 +113,7 @@ public final class ApiClient {
   public Reply send(HttpRequest<Buffer> request, Buffer body) {
     Reply reply;
     try {
-      if (body != null) {
+      if (body != null && !request.headers().contains("Content-Type")) {
         request.putHeader("Content-Type", "application/json");
       }
       HttpResponse<Buffer> response = (body == null ? request.send() : request.sendBuffer(body))

@@ -2,6 +2,7 @@ package io.claudememory.support;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -89,9 +90,18 @@ public final class WsClient implements AutoCloseable {
     await(ws.writeTextMessage(text));
   }
 
+  public void sendBinary(Buffer bytes) {
+    await(ws.writeBinaryMessage(bytes));
+  }
+
   /** The next frame, whatever it is. */
   public JsonObject next() {
     return poll(WAIT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /** The next frame, or null when none comes within {@code millis}. */
+  public JsonObject next(long millis) {
+    return poll(millis, TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -246,6 +246,26 @@ class WebhooksTest {
   }
 
   @Test
+  @DisplayName("every failing subscription of an account counts its failures and is disabled, not only the first")
+  void failuresCountedForEverySubscription() throws Exception {
+    TestUser bea = Users.register(api());
+    List<String> hooks = List.of(
+        subscribe(api(), bea, receiver.url() + "?first", "project.updated").getString("id"),
+        subscribe(api(), bea, receiver.url() + "?second", "project.updated").getString("id"));
+    receiver.answer((id, before) -> 503);
+    try {
+      emit(server, bea, "project.updated", new JsonObject(), true);
+      for (String id : hooks) {
+        JsonObject disabled = eventually(() -> api().get("/api/v1/webhooks/" + id, bea.accessToken()).data(),
+            h -> !h.getBoolean("enabled"), 20, "webhook " + id + " to be disabled");
+        assertEquals(3, disabled.getInteger("consecutiveFailures"), disabled.encode());
+      }
+    } finally {
+      receiver.answer((id, before) -> 200);
+    }
+  }
+
+  @Test
   @DisplayName("a test ping reaches the endpoint and a delivery can be sent again with the same webhook-id")
   void pingAndRedeliver() throws Exception {
     TestUser ann = Users.register(api());

@@ -1,5 +1,6 @@
 package io.claudememory.platform.db;
 
+import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.SslMode;
 
@@ -34,7 +35,8 @@ public record DbTarget(String host, int port, String database, String user, Stri
       options.setPassword(password);
     }
     if (sslMode != SslMode.DISABLE && sslMode != SslMode.ALLOW && sslMode != SslMode.PREFER) {
-      options.getSslOptions().setTrustAll(sslMode == SslMode.REQUIRE);
+      // PgConnectOptions holds no SSL options until given some: getSslOptions() is null by default
+      options.setSslOptions(new ClientSSLOptions().setTrustAll(sslMode == SslMode.REQUIRE));
     }
     return options;
   }

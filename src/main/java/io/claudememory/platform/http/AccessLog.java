@@ -1,8 +1,6 @@
 package io.claudememory.platform.http;
 
-import io.vertx.core.Context;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -20,28 +18,18 @@ public final class AccessLog implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     long start = System.nanoTime();
-    Context own = Vertx.currentContext();
     ctx.addEndHandler(done -> {
       if (!LOG.isInfoEnabled()) {
         return;
       }
-      long millis = (System.nanoTime() - start) / 1_000_000;
-      // The line carries the request's id (%rid) only on its own context; a response may end on another's.
-      if (own == null || Vertx.currentContext() == own) {
-        log(ctx, millis);
-      } else {
-        own.runOnContext(v -> log(ctx, millis));
-      }
+      String query = ctx.request().query();
+      String path = ctx.request().path() + (query == null ? "" : "?" + mask(query));
+      Principal principal = Principal.of(ctx);
+      RequestIds.logging(ctx, () -> LOG.info("{} {} {} {}ms user={}", ctx.request().method(), path,
+          ctx.response().getStatusCode(), (System.nanoTime() - start) / 1_000_000,
+          principal == null ? "-" : principal.userId()));
     });
     ctx.next();
-  }
-
-  private static void log(RoutingContext ctx, long millis) {
-    String query = ctx.request().query();
-    String path = ctx.request().path() + (query == null ? "" : "?" + mask(query));
-    Principal principal = Principal.of(ctx);
-    LOG.info("{} {} {} {}ms user={}", ctx.request().method(), path, ctx.response().getStatusCode(), millis,
-        principal == null ? "-" : principal.userId());
   }
 
   static String mask(String query) {

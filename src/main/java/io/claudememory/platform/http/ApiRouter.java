@@ -3,6 +3,7 @@ package io.claudememory.platform.http;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -13,9 +14,10 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * Assembles the router: request ids, access log and security headers first, CORS (listed origins only), the
- * per-address rate limit, a bounded body reader, every capability's routes under {@code /api/v1}, the few routes
- * outside it (the API docs) at the root, and one failure handler for everything (404 and 405 included).
+ * Assembles the router: request ids, access log, security headers and the refusal of undecodable URIs first, CORS
+ * (listed origins only), the per-address rate limit, a bounded body reader, every capability's routes under
+ * {@code /api/v1}, the few routes outside it (the API docs) at the root, and one failure handler for everything (404
+ * and 405 included).
  */
 public final class ApiRouter {
   private final List<Consumer<Router>> groups;
@@ -50,7 +52,8 @@ public final class ApiRouter {
 
   public Router build(Vertx vertx) {
     Router root = Router.router(vertx);
-    root.route().handler(new RequestIds()).handler(new AccessLog()).handler(new SecurityHeaders(production));
+    root.route().handler(new RequestIds()).handler(new AccessLog()).handler(new SecurityHeaders(production))
+        .handler(new RequestTargets());
     socketGroups.forEach(group -> group.accept(vertx, root));
     // With no origin listed there is no CORS at all (same origin only): an empty CorsHandler would allow "*".
     if (!allowedOrigins.isEmpty()) {
@@ -92,6 +95,11 @@ public final class ApiRouter {
     root.errorHandler(404, ctx -> FailureHandler.send(ctx, FailureHandler.fromStatus(404, null)));
     root.errorHandler(405, ctx -> FailureHandler.send(ctx, FailureHandler.fromStatus(405, null)));
     return root;
+  }
+
+  /** The server's answer to requests its HTTP decoder refuses, before any route (see {@link InvalidRequests}). */
+  public Handler<HttpServerRequest> invalidRequests() {
+    return new InvalidRequests(production);
   }
 
   /**

@@ -9,8 +9,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.pgclient.PgException;
+import java.sql.SQLException;
 import java.util.Locale;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,10 +27,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     ApiException problem = toProblem(ctx.failure(), ctx.statusCode());
     if (problem.status() >= 500 && !(ctx.failure() instanceof ApiException)) {
-      LOG.error("{} {} failed with status {}", ctx.request().method(), ctx.request().path(), ctx.statusCode(),
-          ctx.failure());
+      RequestIds.logging(ctx, () -> LOG.error("{} {} failed with status {}", ctx.request().method(),
+          ctx.request().path(), ctx.statusCode(), ctx.failure()));
     } else if (LOG.isDebugEnabled()) {
-      LOG.debug("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), problem.status(), problem.getMessage());
+      RequestIds.logging(ctx, () -> LOG.debug("{} {} -> {} {}", ctx.request().method(), ctx.request().path(),
+          problem.status(), problem.getMessage()));
     }
     Idempotency.release(ctx).onComplete(released -> send(ctx, problem));
   }
@@ -45,27 +46,32 @@ public final class FailureHandler implements Handler<RoutingContext> {
       response.reset();
       return;
     }
-    JsonObject body = new JsonObject()
-        .put("type", "urn:claude-memory:problem:" + slug(problem.title()))
-        .put("title", problem.title())
-        .put("status", problem.status())
-        .put("detail", problem.getMessage())
-        .put("instance", ctx.request().path())
-        .put("requestId", RequestIds.of(ctx));
-    if (!problem.errors().isEmpty()) {
-      JsonArray errors = new JsonArray();
-      problem.errors().forEach(e -> errors.add(new JsonObject().put("field", e.field()).put("message", e.message())));
-      body.put("errors", errors);
-    }
     if (problem.retryAfter() != null) {
       response.putHeader("Retry-After", problem.retryAfter());
     }
     response.setStatusCode(problem.status())
         .putHeader("Content-Type", "application/problem+json")
-        .end(body.toBuffer());
+        .end(body(problem, ctx.request().path(), RequestIds.of(ctx)).toBuffer());
     if (!ctx.request().isEnded()) {
       discardRest(ctx.request());
     }
+  }
+
+  /** The RFC 9457 document of {@code problem}. */
+  static JsonObject body(ApiException problem, String instance, String requestId) {
+    JsonObject body = new JsonObject()
+        .put("type", "urn:claude-memory:problem:" + slug(problem.title()))
+        .put("title", problem.title())
+        .put("status", problem.status())
+        .put("detail", problem.getMessage())
+        .put("instance", instance)
+        .put("requestId", requestId);
+    if (!problem.errors().isEmpty()) {
+      JsonArray errors = new JsonArray();
+      problem.errors().forEach(e -> errors.add(new JsonObject().put("field", e.field()).put("message", e.message())));
+      body.put("errors", errors);
+    }
+    return body;
   }
 
   /**
@@ -88,7 +94,11 @@ public final class FailureHandler implements Handler<RoutingContext> {
     }
   }
 
-  static ApiException toProblem(Throwable failure, int statusCode) {
+  /**
+   * What {@code failure} means for the client (a status of -1 when there is none): used here, and by the WebSocket
+   * protocol to choose its error codes by the same rules.
+   */
+  public static ApiException toProblem(Throwable failure, int statusCode) {
     if (failure instanceof ApiException api) {
       return api;
     }
@@ -96,14 +106,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
         && failure.getCause() instanceof DecodeException) {
       return ApiException.badRequest("The body is not valid JSON.");
     }
-    if (failure instanceof PgException pg) {
-      return fromSqlState(pg.getSqlState());
+    String sqlState = sqlState(failure);
+    if (sqlState != null) {
+      return fromSqlState(sqlState);
     }
     if (failure instanceof HttpException http) {
       return fromStatus(http.getStatusCode(), http.getPayload());
-    }
-    if (databaseUnavailable(failure)) {
-      return ApiException.unavailable("The database is temporarily unavailable.", 5);
     }
     if (failure == null && statusCode > 0 || statusCode >= 400 && statusCode < 500) {
       // A handler's ctx.fail(4xx, cause), e.g. CorsHandler refusing an origin: the status is the answer.
@@ -113,34 +121,32 @@ public final class FailureHandler implements Handler<RoutingContext> {
         "The server could not complete the request. Quote the requestId when reporting it.");
   }
 
-  /** SQLSTATEs of a database that cannot take the work now: out of connections, shutting down, connection lost. */
-  private static final Set<String> UNAVAILABLE_STATES = Set.of("53300", "57P01", "57P03", "08006", "08001");
-
   /**
-   * A JDBC error (Flyway migrating a new tenant database, say) somewhere in the chain saying the database cannot take
-   * the work now: out of connections or shutting down.
+   * The SQL state of a database error anywhere in the cause chain: the reactive client's own, or one from JDBC (the
+   * migrations a registration or a database switch runs go through Flyway, which wraps it).
    */
-  private static boolean databaseUnavailable(Throwable failure) {
-    for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
-      if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null
-          && UNAVAILABLE_STATES.contains(sql.getSQLState())) {
-        return true;
+  private static String sqlState(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PgException pg) {
+        return pg.getSqlState();
+      }
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        return sql.getSQLState();
       }
     }
-    return false;
+    return null;
   }
 
   /** PostgreSQL errors that describe the request rather than the server. */
   private static ApiException fromSqlState(String state) {
-    if (state != null && UNAVAILABLE_STATES.contains(state)) {
-      return ApiException.unavailable("The database is temporarily unavailable.", 5);
-    }
     return switch (state == null ? "" : state) {
       case "23505" -> ApiException.conflict("A resource with the same unique value already exists.");
       case "23503" -> ApiException.conflict("The request refers to a resource that does not exist or is in use.");
       // 22021: text PostgreSQL cannot store, e.g. a NUL character (\u0000) in a JSON string or query parameter
       case "22P02", "22001", "22003", "22007", "22008", "22021" ->
           ApiException.badRequest("A value has the wrong format.");
+      case "53300", "57P01", "57P03", "08006", "08001" ->
+          ApiException.unavailable("The database is temporarily unavailable.", 5);
       default -> new ApiException(500, "Internal Server Error",
           "The server could not complete the request. Quote the requestId when reporting it.");
     };

@@ -1,10 +1,12 @@
 package io.claudememory.platform.http;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -15,19 +17,24 @@ import java.util.function.Function;
  */
 public final class HttpVerticle extends VerticleBase {
   private final Function<Vertx, Router> routes;
+  private final Handler<HttpServerRequest> invalidRequests;
   private final HttpServerOptions options;
   private final int graceSeconds;
   private HttpServer server;
 
-  public HttpVerticle(Function<Vertx, Router> routes, HttpServerOptions options, int graceSeconds) {
+  /** {@code invalidRequests} answers what the HTTP decoder refuses before routing (a malformed or too long URI). */
+  public HttpVerticle(Function<Vertx, Router> routes, Handler<HttpServerRequest> invalidRequests,
+      HttpServerOptions options, int graceSeconds) {
     this.routes = routes;
+    this.invalidRequests = invalidRequests;
     this.options = options;
     this.graceSeconds = graceSeconds;
   }
 
   @Override
   public Future<?> start() {
-    server = vertx.createHttpServer(options).requestHandler(routes.apply(vertx));
+    server = vertx.createHttpServer(options).requestHandler(routes.apply(vertx))
+        .invalidRequestHandler(invalidRequests);
     return server.listen();
   }
 

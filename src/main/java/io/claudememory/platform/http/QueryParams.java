@@ -3,7 +3,9 @@ package io.claudememory.platform.http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -110,18 +112,37 @@ public final class QueryParams {
     return id;
   }
 
-  /** An ISO-8601 instant with offset, e.g. {@code 2026-01-31T10:00:00Z}. */
+  /**
+   * An ISO-8601 instant with offset, e.g. {@code 2026-01-31T10:00:00Z}, in the years 1 to 9999: what RFC 3339 (and so
+   * an answer echoing it) can write, and what date arithmetic and the database never overflow on.
+   */
   public OffsetDateTime timestamp(String name) {
+    return time(name, false);
+  }
+
+  /** Like {@link #timestamp}, or a date alone ({@code 2026-01-31}, meaning its midnight UTC). */
+  public OffsetDateTime dateOrTimestamp(String name) {
+    return time(name, true);
+  }
+
+  private OffsetDateTime time(String name, boolean dates) {
     String raw = ctx.queryParams().get(name);
     if (raw == null) {
       return null;
     }
+    String expected = dates ? "a date (2026-01-31) or an ISO-8601 timestamp with offset"
+        : "an ISO-8601 timestamp with offset, e.g. 2026-01-31T10:00:00Z";
     try {
-      return OffsetDateTime.parse(raw);
+      OffsetDateTime value = dates && raw.length() == 10
+          ? LocalDate.parse(raw).atStartOfDay().atOffset(ZoneOffset.UTC) : OffsetDateTime.parse(raw);
+      if (value.getYear() >= 1 && value.getYear() <= 9999) {
+        return value;
+      }
     } catch (DateTimeParseException e) {
-      error(name, "must be an ISO-8601 timestamp with offset, e.g. 2026-01-31T10:00:00Z");
-      return null;
+      // answered below
     }
+    error(name, "must be " + expected + ", in the years 1 to 9999");
+    return null;
   }
 
   public void error(String field, String message) {

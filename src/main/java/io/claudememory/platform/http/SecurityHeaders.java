@@ -25,9 +25,13 @@ public final class SecurityHeaders implements Handler<RoutingContext> {
 
   @Override
   public void handle(RoutingContext ctx) {
-    String path = ctx.normalizedPath();
+    apply(ctx.response().headers(), RequestTargets.path(ctx), production);
+    ctx.next();
+  }
+
+  /** Sets the headers for an answer to {@code path} (the normalised request path). */
+  static void apply(MultiMap headers, String path, boolean production) {
     boolean docs = path.equals("/api/docs") || path.startsWith("/api/docs/");
-    MultiMap headers = ctx.response().headers();
     headers.set("X-Content-Type-Options", "nosniff");
     headers.set("X-Frame-Options", "DENY");
     headers.set("Referrer-Policy", "no-referrer");
@@ -40,6 +44,5 @@ public final class SecurityHeaders implements Handler<RoutingContext> {
     if (production) {
       headers.set("Strict-Transport-Security", HSTS);
     }
-    ctx.next();
   }
 }

@@ -6,25 +6,23 @@ import java.sql.SQLException;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-@DisplayName("Failures become problems: a database that cannot take the work is a 503, not a 500")
+@DisplayName("Failures become problems with the status that describes them")
 class FailureHandlerTest {
   @Test
-  @DisplayName("a JDBC error anywhere in the chain saying the database is out of connections or going down is a 503")
-  void jdbcUnavailable() {
-    for (String state : new String[] {"53300", "57P01", "57P03", "08006", "08001"}) {
-      Throwable wrapped = new IllegalStateException("Unable to obtain connection",
-          new RuntimeException(new SQLException("FATAL: remaining connection slots are reserved", state)));
-      ApiException problem = FailureHandler.toProblem(wrapped, -1);
-      assertEquals(503, problem.status(), state);
-      assertEquals("5", problem.retryAfter(), state);
-    }
+  @DisplayName("a database out of connections is a 503 also when JDBC reports it through a wrapper (a migration)")
+  void wrappedJdbcStates() {
+    SQLException tooMany = new SQLException("FATAL: sorry, too many clients already", "53300");
+    RuntimeException flyway = new RuntimeException("Unable to obtain connection from database", tooMany);
+    assertEquals(503, FailureHandler.toProblem(flyway, -1).status());
+    assertEquals(503, FailureHandler.toProblem(new SQLException("refused", "08001"), -1).status());
+    assertEquals(409, FailureHandler.toProblem(new IllegalStateException(new SQLException("dup", "23505")), -1)
+        .status());
   }
 
   @Test
-  @DisplayName("other JDBC errors, and failures without a cause, stay 500s")
-  void otherErrors() {
-    assertEquals(500, FailureHandler.toProblem(new RuntimeException(new SQLException("boom", "42P01")), -1).status());
-    assertEquals(500, FailureHandler.toProblem(new RuntimeException(new SQLException("no state")), -1).status());
-    assertEquals(500, FailureHandler.toProblem(new IllegalStateException("bug"), -1).status());
+  @DisplayName("anything else unexpected stays a 500")
+  void unexpected() {
+    assertEquals(500, FailureHandler.toProblem(new SQLException("no such table", "42P01"), -1).status());
+    assertEquals(500, FailureHandler.toProblem(new NullPointerException(), -1).status());
   }
 }

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import ch.qos.logback.core.read.ListAppender;
 import io.claudememory.support.ApiClient;
 import io.claudememory.support.ApiClient.Reply;
@@ -21,6 +23,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -85,6 +88,18 @@ class HttpConventionsTest {
   }
 
   @Test
+  @DisplayName("an undecodable URI, a request line over 4096 bytes and headers over 8 KiB are problems too")
+  void malformedRequests() {
+    TestUser ann = Users.register(api);
+    assertProblem(api.get("/api/v1/projects?archived=%zz", ann.accessToken()), 400);
+    assertProblem(api.get("/api/v1/projects/%zz", ann.accessToken()), 400);
+    assertProblem(api.get("/api/v1/projects/" + "y".repeat(5000), ann.accessToken()), 414);
+    assertProblem(api.send(api.request(HttpMethod.GET, "/api/v1/health", null).putHeader("X-Big", "h".repeat(9000)),
+        null), 431);
+    assertEquals(200, api.get("/api/v1/health", null).status(), "the node serves the next request");
+  }
+
+  @Test
   @DisplayName("a conflict is a 409 problem")
   void conflict() {
     TestUser ann = Users.register(api);
@@ -135,6 +150,47 @@ class HttpConventionsTest {
           "no access token in any access line");
     } finally {
       access.detachAppender(captured);
+    }
+  }
+
+  @Test
+  @DisplayName("each access line names its own request's id, also when the answer is completed on another context")
+  void accessLogRequestIds() throws InterruptedException {
+    Logger access = (Logger) LoggerFactory.getLogger("access");
+    // laid out while the line is written, on the server's thread, as the real appenders do
+    PatternLayout layout = new PatternLayout();
+    layout.setContext(access.getLoggerContext());
+    layout.setPattern("%rid %msg");
+    layout.start();
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AppenderBase<ILoggingEvent> appender = new AppenderBase<>() {
+      @Override
+      protected void append(ILoggingEvent event) {
+        lines.add(layout.doLayout(event));
+      }
+    };
+    appender.setContext(access.getLoggerContext());
+    appender.start();
+    access.addAppender(appender);
+    try {
+      TestUser ann = Users.register(api);
+      for (int i = 1; i <= 20; i++) {
+        // answered from callbacks of the master and tenant pools, whose futures other requests created
+        api.send(api.request(HttpMethod.POST, "/api/v1/api-keys?n=" + i, ann.accessToken())
+            .putHeader("X-Request-Id", "rid-check-" + i), new JsonObject().put("name", "k" + i).toBuffer());
+        api.send(api.request(HttpMethod.GET, "/api/v1/projects?n=" + i, ann.accessToken())
+            .putHeader("X-Request-Id", "rid-check-" + i), null);
+      }
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (lines.stream().filter(l -> l.contains("?n=")).count() < 40 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      for (String line : lines.stream().filter(l -> l.contains("?n=")).toList()) {
+        String n = line.replaceAll("(?s).*\\?n=(\\d+).*", "$1");
+        assertTrue(line.startsWith("rid-check-" + n + " "), "the line names its own request id: " + line);
+      }
+    } finally {
+      access.detachAppender(appender);
     }
   }
 
