@@ -8,6 +8,7 @@ import io.claudememory.platform.http.Ids;
 import io.claudememory.platform.net.AddressGuard;
 import io.claudememory.platform.net.BoundedBody;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -65,6 +66,9 @@ public final class WebhookVerticle extends VerticleBase {
   private MessageConsumer<String> consumer;
   private long sweeper;
   private volatile boolean stopping;
+  /** Set by {@link #stop}: completed once no drain is under way. */
+  private volatile Promise<Void> drainsOver;
+  private static final long STOP_WAIT_MS = 5_000;
 
   private final java.util.function.BiConsumer<UUID, JsonObject> notify;
 
@@ -102,7 +106,15 @@ public final class WebhookVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     vertx.cancelTimer(sweeper);
-    return consumer.unregister().compose(v -> http.close());
+    // Drains under way finish first (bounded): closing the client and the pools under them would fail them midway.
+    Promise<Void> idle = Promise.promise();
+    drainsOver = idle;
+    if (draining.isEmpty()) {
+      idle.tryComplete();
+    }
+    long timer = vertx.setTimer(STOP_WAIT_MS, id -> idle.tryComplete());
+    return consumer.unregister().compose(v -> idle.future()).onComplete(v -> vertx.cancelTimer(timer))
+        .compose(v -> http.close());
   }
 
   private void sweep() {
@@ -125,6 +137,10 @@ public final class WebhookVerticle extends VerticleBase {
             hooks))))
         .onComplete(done -> {
           draining.remove(tenant);
+          Promise<Void> over = drainsOver;
+          if (over != null && draining.isEmpty()) {
+            over.tryComplete();
+          }
           if (done.failed()) {
             LOG.warn("webhook drain of tenant {} failed: {}", tenant, done.cause().getMessage());
           }

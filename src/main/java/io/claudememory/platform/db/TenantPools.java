@@ -53,6 +53,8 @@ public final class TenantPools {
   private final int connectTimeoutMs;
   private final int eventLoops;
   private final Map<UUID, Entry> pools = new LinkedHashMap<>(64, 0.75f, true);
+  /** Set by {@link #close}: no pool opens any more. */
+  private boolean closing;
   private final Map<UUID, Long> brokenUntil = new ConcurrentHashMap<>();
   private final Map<UUID, Gate> gates = new HashMap<>();
   private final Counter created;
@@ -61,6 +63,8 @@ public final class TenantPools {
 
   /** How long a call waits at a closed gate: a database switch freezes writes for the final delta copy only. */
   public static final long GATE_WAIT_MS = 15_000;
+  /** How long shutdown waits for work still running on a tenant pool. */
+  static final long CLOSE_WAIT_MS = 5_000;
 
   private static final class Entry {
     final UUID tenant;
@@ -70,6 +74,8 @@ public final class TenantPools {
     int inFlight;
     /** Out of the map: closed as soon as nothing runs on it any more. */
     boolean retired;
+    /** Completed once its pool is closed. */
+    final Promise<Void> closed = Promise.promise();
 
     Entry(UUID tenant) {
       this.tenant = tenant;
@@ -122,6 +128,9 @@ public final class TenantPools {
     Entry entry;
     Gate gate;
     synchronized (this) {
+      if (closing) {
+        return Future.failedFuture(ApiException.unavailable("The server is shutting down; try again shortly.", 1));
+      }
       gate = gates.get(tenant);
       entry = gate == null ? acquire(tenant) : null;
     }
@@ -211,14 +220,22 @@ public final class TenantPools {
     return (int) brokenUntil.values().stream().filter(until -> until > now).count();
   }
 
+  /**
+   * On shutdown: no pool opens any more, and each open one closes once the work still running on it has finished
+   * (a webhook delivery, a job step), at most {@link #CLOSE_WAIT_MS} from now.
+   */
   public Future<Void> close() {
     vertx.cancelTimer(sweeper);
     List<Entry> all;
     synchronized (this) {
+      closing = true;
       all = new ArrayList<>(pools.values());
       pools.clear();
     }
-    return Future.join(all.stream().map(this::closeEntry).toList()).mapEmpty();
+    return Future.join(all.stream().map(entry -> {
+      long timer = vertx.setTimer(CLOSE_WAIT_MS, id -> closeEntry(entry));
+      return retire(entry).compose(v -> entry.closed.future()).onComplete(done -> vertx.cancelTimer(timer));
+    }).toList()).mapEmpty();
   }
 
   private synchronized Entry acquire(UUID tenant) {
@@ -326,7 +343,8 @@ public final class TenantPools {
   }
 
   private Future<Void> closeEntry(Entry entry) {
-    return entry.pool.transform(ar -> ar.succeeded() ? ar.result().close() : Future.succeededFuture());
+    return entry.pool.transform(ar -> ar.succeeded() ? ar.result().close() : Future.succeededFuture())
+        .onComplete(done -> entry.closed.tryComplete());
   }
 
   private static ApiException unreachable(long nanosLeft) {

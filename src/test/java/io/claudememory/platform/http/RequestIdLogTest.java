@@ -28,17 +28,18 @@ class RequestIdLogTest {
   @RegisterExtension
   static final TestServer server = TestServer.start(Map.of("CMB_AUTH_STATE_CACHE_SECONDS", "1"));
 
-  /** What %rid would print for each access line, read on the logging thread as the converter does. */
+  /** What %rid prints for each access line, converted on the logging thread as the console appender does. */
   static final class RequestIdsSeen extends AppenderBase<ILoggingEvent> {
     final Map<String, String> ridByPath = new ConcurrentHashMap<>();
+    final RequestIdConverter converter = new RequestIdConverter();
 
     @Override
     protected void append(ILoggingEvent event) {
       String message = event.getFormattedMessage();
-      String rid = RequestIds.current();
+      String rid = converter.convert(event);
       int q = message.indexOf("probe=");
       if (q >= 0) {
-        ridByPath.put(message.substring(q + "probe=".length()).split("[ &]")[0], rid == null ? "-" : rid);
+        ridByPath.put(message.substring(q + "probe=".length()).split("[ &]")[0], rid);
       }
     }
   }
