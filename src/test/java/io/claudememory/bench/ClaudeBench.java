@@ -12,6 +12,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 
@@ -66,18 +68,22 @@ public final class ClaudeBench {
       Users.TestUser user = Users.register(server.client());
       TenantSeed seed = new TenantSeed(server, user.id());
 
-      // 1. latency, a few answers one after the other, both to the event bus and over SSE
+      // 1. latency, a few answers one after the other: to the event bus, a WebSocket client in the room, over SSE
       List<Long> busLatency = new ArrayList<>();
+      List<Long> wsLatency = new ArrayList<>();
       List<Long> sseLatency = new ArrayList<>();
       HttpClient http = clientVertx.createHttpClient();
       for (int i = 0; i < 5; i++) {
         UUID conversation = seed.conversation(null, "bench", null);
         UUID question = seed.message(conversation, null, "user", "Go.");
         busLatency.addAll(oneAnswer(vertx, user.id(), conversation, question));
+        wsLatency.addAll(wsAnswer(clientVertx, vertx, server.port(), user, conversation, question));
         sseLatency.addAll(sseAnswer(http, server.port(), user, conversation, question));
       }
-      results.put("eventBusLatencyMicros", stats(busLatency)).put("sseLatencyMicros", stats(sseLatency));
+      results.put("eventBusLatencyMicros", stats(busLatency)).put("webSocketLatencyMicros", stats(wsLatency))
+          .put("sseLatencyMicros", stats(sseLatency));
       System.out.println("latency token→event bus (µs): " + stats(busLatency).encode());
+      System.out.println("latency token→WebSocket client (µs): " + stats(wsLatency).encode());
       System.out.println("latency token→SSE client (µs): " + stats(sseLatency).encode());
 
       // 2. concurrency with event-loop delay
@@ -171,6 +177,32 @@ public final class ClaudeBench {
     request(vertx, tenant, conversation, question);
     done.await(120, TimeUnit.SECONDS);
     vertx.setTimer(1000, t -> consumer.unregister()); // message.created is still on its way
+    return new ArrayList<>(sink);
+  }
+
+  /** The same at a WebSocket client that joined the room, measured at the client. */
+  private static List<Long> wsAnswer(Vertx vertx, Vertx node, int port, Users.TestUser user, UUID conversation,
+      UUID question) throws Exception {
+    ConcurrentLinkedQueue<Long> sink = new ConcurrentLinkedQueue<>();
+    CountDownLatch joined = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
+    WebSocket ws = vertx.createWebSocketClient().connect(new WebSocketConnectOptions().setHost("127.0.0.1")
+        .setPort(port).setURI("/ws?token=" + user.accessToken())).await(10, TimeUnit.SECONDS);
+    ws.textMessageHandler(text -> {
+      JsonObject frame = new JsonObject(text);
+      switch (frame.getString("type")) {
+        case "joined" -> joined.countDown();
+        case "assistant.delta" -> sink.add(latencyMicros(frame.getJsonObject("data").getString("text")));
+        case "assistant.done", "assistant.error" -> done.countDown();
+        default -> { }
+      }
+    });
+    ws.writeTextMessage(new JsonObject().put("type", "join_room").put("data", new JsonObject()
+        .put("room_id", conversation.toString())).encode());
+    joined.await(10, TimeUnit.SECONDS);
+    request(node, user.id(), conversation, question);
+    done.await(120, TimeUnit.SECONDS);
+    ws.close().await(10, TimeUnit.SECONDS);
     return new ArrayList<>(sink);
   }
 
