@@ -66,16 +66,20 @@ final class ConversationsSql {
       INSERT INTO messages AS m (id, conversation_id, parent_id, seq, role, content)
       VALUES ($1, $2, $3, $4, $5, $6) RETURNING""" + " " + MESSAGE_COLUMNS;
 
-  /** The branch ending at $2, walked up the parent chain, served in seq order after $3. */
+  /**
+   * The branch ending at $2, after seq $3, in seq order: walked from the leaf up through the parents, each read once
+   * with its columns, and stopped at seq $3 (a parent always has a lower seq than its children, so nothing above it
+   * is on the page).
+   */
   static final String BRANCH_PAGE = """
       WITH RECURSIVE branch AS (
-        SELECT id, parent_id FROM messages WHERE id = $2 AND conversation_id = $1
+        SELECT""" + " " + MESSAGE_COLUMNS + """
+         FROM messages m WHERE m.id = $2 AND m.conversation_id = $1 AND m.seq > $3
         UNION ALL
-        SELECT p.id, p.parent_id FROM messages p JOIN branch b ON p.id = b.parent_id
+        SELECT""" + " " + MESSAGE_COLUMNS + """
+         FROM messages m JOIN branch b ON m.id = b.parent_id WHERE m.seq > $3
       )
-      SELECT""" + " " + MESSAGE_COLUMNS + """
-       FROM messages m JOIN branch b ON b.id = m.id
-      WHERE m.seq > $3 ORDER BY m.seq LIMIT $4""";
+      SELECT * FROM branch ORDER BY seq LIMIT $4""";
 
   static final String TREE = """
       SELECT id, parent_id, seq, role, created_at FROM messages WHERE conversation_id = $1 ORDER BY seq""";

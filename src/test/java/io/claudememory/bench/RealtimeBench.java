@@ -207,7 +207,7 @@ public final class RealtimeBench {
         }
       });
       ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws?token=" + token))
-          .onSuccess(opened::add)
+          .onSuccess(connected -> opened.add(ws))
           .onFailure(err -> {
             if (failed.incrementAndGet() == 1) {
               System.err.println("connect failed: " + err.getMessage());
