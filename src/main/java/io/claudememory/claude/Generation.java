@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Generation implements Provider.StreamSink {
   private static final Logger LOG = LoggerFactory.getLogger(Generation.class);
-  private static final long REDIS_FLUSH_MS = 50;
+  /** How long a delta waits at most before it is in the Redis snapshot. */
+  static final long REDIS_FLUSH_MS = 50;
   final UUID id;
   final UUID tenant;
   final UUID conversationId;
@@ -58,12 +59,12 @@ final class Generation implements Provider.StreamSink {
     if (over) {
       return; // cancelled before it began
     }
-    if (owner.redis != null) {
-      owner.redis.register(ref);
-    }
+    // Listed in Redis before its first delta (best effort: Redis never holds an answer up for long or fails it).
+    Future<Void> listed = owner.redis == null ? Future.succeededFuture()
+        : owner.redis.register(ref).recover(err -> Future.succeededFuture());
     assembling = true;
     owner.pools.withPool(tenant, pool -> owner.assembler.assemble(pool, tenant, conversationId, userMessageId,
-        options)).onComplete(result -> {
+        options)).eventually(() -> listed).onComplete(result -> {
           assembling = false;
           if (over) {
             owner.assemblyDropped(this); // cancelled meanwhile: the request is never sent

@@ -4,6 +4,7 @@ import io.claudememory.realtime.RoomEvents;
 import io.claudememory.config.AppConfig;
 import io.claudememory.platform.db.TenantPools;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
@@ -305,7 +306,17 @@ public final class Generations {
     if (!local.isEmpty() || redis == null) {
       return Future.succeededFuture(local);
     }
-    return redis.read(tenant, conversationId).otherwise(err -> List.of());
+    // An answer running on another node reaches Redis up to a flush late, while the joiner (subscribed to the room
+    // before asking) missed its deltas of that moment live: read again once two flushes have passed, so the snapshot
+    // covers every delta published before the subscription. Later deltas at or below its index are dropped.
+    return redis.read(tenant, conversationId).compose(first -> {
+      if (first.isEmpty()) {
+        return Future.succeededFuture(first);
+      }
+      Promise<Void> flushed = Promise.promise();
+      vertx.setTimer(2 * Generation.REDIS_FLUSH_MS, t -> flushed.complete());
+      return flushed.future().compose(v -> redis.read(tenant, conversationId));
+    }).otherwise(err -> List.of());
   }
 
   /** The running answer with this assistant message id on this node, or null. */

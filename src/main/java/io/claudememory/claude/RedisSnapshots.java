@@ -26,13 +26,13 @@ final class RedisSnapshots {
     this.ttl = Integer.toString(ttlSeconds);
   }
 
-  void append(UUID tenant, UUID conversationId, UUID messageId, int index, String chunk) {
+  Future<Void> append(UUID tenant, UUID conversationId, UUID messageId, int index, String chunk) {
     String key = textKey(messageId);
     String room = roomKey(tenant, conversationId);
     redis.rpush(List.of(key, index + "\u0000" + chunk));
     redis.expire(List.of(key, ttl));
     redis.sadd(List.of(room, messageId.toString()));
-    redis.expire(List.of(room, ttl));
+    return redis.expire(List.of(room, ttl)).mapEmpty();
   }
 
   void clear(Answers.Ref ref) {
@@ -41,8 +41,13 @@ final class RedisSnapshots {
     redis.zrem(List.of(RUNNING, member(ref)));
   }
 
-  void register(Answers.Ref ref) {
+  /**
+   * Lists a starting answer cluster-wide and in its room, with no text yet (index -1): a joiner on another node then
+   * knows an answer runs there before its first flush, and waits for that flush (see Generations#snapshots).
+   */
+  Future<Void> register(Answers.Ref ref) {
     redis.zadd(List.of(RUNNING, Long.toString(System.currentTimeMillis()), member(ref)));
+    return append(ref.tenant(), ref.conversationId(), ref.assistantMessageId(), -1, "");
   }
 
   /** One ZADD refreshing every running answer of this node. */

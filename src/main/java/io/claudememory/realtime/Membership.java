@@ -25,9 +25,8 @@ import java.util.Map;
  * true} and the {@code index} of the last delta it includes. Deltas it already includes can still reach this socket
  * (buffered during the join, or published just after the snapshot was read); they are dropped here, so nothing
  * arrives twice. With the answer on this node the snapshot is read from memory after the socket subscribed, so the
- * snapshot followed by the deltas is exactly the answer. Known limit: a snapshot read from Redis (answer on another
- * node) lags by up to one flush batch (50 ms), and deltas of that batch published before this socket subscribed are
- * then missing.
+ * snapshot followed by the deltas is exactly the answer. A snapshot read from Redis (answer on another node) is
+ * read once more two flush intervals later, so that it also holds the deltas published before this socket subscribed.
  */
 final class Membership {
   private static final int BUFFER_LIMIT = 10_000;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.claudememory.support.ApiClient;
 import io.claudememory.support.Awaits;
 import io.claudememory.support.FakeClaude;
 import io.claudememory.support.RoomEvents;
@@ -109,6 +110,41 @@ class ClaudeClusterTest {
     assertEquals(question, stored.get(1).parentId());
     assertEquals(0L, (long) redis.zscore("cmb:gens", ann.id() + "|" + conversation + "|" + question + "|" + answer)
         .map(r -> r == null ? 0L : 1L).await(5, TimeUnit.SECONDS), "the entry is gone");
+  }
+
+  @Test
+  @DisplayName("late joiners on the other node get the text so far, then exactly the rest: nothing missing or twice")
+  void lateJoinOnOtherNode() throws Exception {
+    TestUser ann = Users.register(first.client());
+    UUID conversation = UUID.fromString(first.client().post("/api/v1/conversations", ann.accessToken(),
+        new JsonObject().put("title", "Late joiners elsewhere")).data().getString("id"));
+    long seed = System.nanoTime();
+    java.util.Random random = new java.util.Random(seed);
+    fake.tokenRate(400).tokens(800);
+    List<io.claudememory.support.WsClient> joiners = new java.util.ArrayList<>();
+    try (RoomEvents room = new RoomEvents(first.app().vertx(), ann.id(), conversation)) {
+      ApiClient.Reply sent = first.client().post("/api/v1/conversations/" + conversation + "/messages",
+          ann.accessToken(), new JsonObject().put("content", "A long answer, please."));
+      assertEquals(201, sent.status(), sent::body);
+      String assistant = sent.data().getJsonObject("generation").getString("assistantMessageId");
+      for (int i = 0; i < 5; i++) {
+        for (int n = 5 + random.nextInt(40); n > 0; n--) {
+          room.next("assistant.delta", 10_000);
+        }
+        io.claudememory.support.WsClient joiner = io.claudememory.support.WsClient.connect(fakeVertx,
+            second.port(), ann.accessToken());
+        joiners.add(joiner);
+        joiner.send("join_room", new JsonObject().put("room_id", conversation.toString()));
+      }
+      String stored = room.next("assistant.done", 30_000).getJsonObject("message").getString("content");
+      for (int i = 0; i < joiners.size(); i++) {
+        String why = "joiner " + i + " on the other node (seed " + seed + ")";
+        assertEquals(stored, ClaudeLateJoinTest.received(joiners.get(i), assistant, why), why);
+      }
+    } finally {
+      joiners.forEach(io.claudememory.support.WsClient::close);
+      fake.tokenRate(50).tokens(1000);
+    }
   }
 
   @Test

@@ -84,7 +84,7 @@ class ClaudeLateJoinTest {
   }
 
   /** The answer as a socket saw it: its snapshot, then each later delta, checking each comes after the one before. */
-  private static String received(WsClient ws, String messageId, String why) {
+  static String received(WsClient ws, String messageId, String why) {
     JsonObject snapshot = ws.expect(f -> "assistant.delta".equals(f.getString("type"))
         && messageId.equals(f.getJsonObject("data").getString("message_id")), "the snapshot");
     JsonObject data = snapshot.getJsonObject("data");
