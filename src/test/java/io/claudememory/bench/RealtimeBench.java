@@ -42,6 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class RealtimeBench {
   private static final String MARK = "\"content\":\"bench:";
   private static final int CLIENT_LOOPS = 2;
+  private static final int WARMUP_SECONDS = 5;
   private final Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(CLIENT_LOOPS));
   /** One context per client event loop: sockets are spread over them (a connection stays on its opener's loop). */
   private final List<Context> loops = new ArrayList<>();
@@ -289,29 +290,23 @@ public final class RealtimeBench {
     everyone.forEach(ws -> ws.writeTextMessage(join));
     allJoined.future().await(300, TimeUnit.SECONDS);
     WebSocket publisher = open(client, portA, token, 1, null).get(0);
+    // Warm-up, not measured: the same load for WARMUP_SECONDS, so JIT compilation and first-use costs of both the
+    // nodes and this generator are not read as delivery latency.
+    publish(publisher, room, rate, WARMUP_SECONDS);
+    long warm = (long) rate * WARMUP_SECONDS * members;
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (atA.count() + atB.count() < warm && System.nanoTime() < settle) {
+      Thread.sleep(20);
+    }
     atA.reset();
     atB.reset();
+    perSocket.clear();
     serverCloses.clear();
     measuring = true;
     JsonObject serverBefore = serverCounters(portA, portB);
     int total = rate * seconds;
-    AtomicLong published = new AtomicLong();
     long start = System.nanoTime();
-    long periodNanos = 1_000_000_000L / rate;
-    Promise<Void> done = Promise.promise();
-    vertx.setPeriodic(1, 1, id -> {
-      long due = Math.min(total, (System.nanoTime() - start) / periodNanos + 1);
-      while (published.get() < due) {
-        published.incrementAndGet();
-        publisher.writeTextMessage(new JsonObject().put("type", "send_message").put("data", new JsonObject()
-            .put("room_id", room.toString()).put("content", "bench:" + System.nanoTime())).encode());
-      }
-      if (published.get() >= total) {
-        vertx.cancelTimer(id);
-        done.complete();
-      }
-    });
-    done.future().await(seconds + 60, TimeUnit.SECONDS);
+    publish(publisher, room, rate, seconds);
     long expected = (long) total * members;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (atA.count() + atB.count() < expected && System.nanoTime() < deadline) {
@@ -349,6 +344,28 @@ public final class RealtimeBench {
     everyone.add(publisher);
     Future.join(everyone.stream().map(WebSocket::close).toList()).await(120, TimeUnit.SECONDS);
     client.close().await(60, TimeUnit.SECONDS);
+  }
+
+  /** Sends {@code rate} persisted messages a second for {@code seconds}, each carrying its send time; returns after. */
+  private void publish(WebSocket publisher, UUID room, int rate, int seconds) throws Exception {
+    int total = rate * seconds;
+    AtomicLong published = new AtomicLong();
+    long start = System.nanoTime();
+    long periodNanos = 1_000_000_000L / rate;
+    Promise<Void> done = Promise.promise();
+    vertx.setPeriodic(1, 1, id -> {
+      long due = Math.min(total, (System.nanoTime() - start) / periodNanos + 1);
+      while (published.get() < due) {
+        published.incrementAndGet();
+        publisher.writeTextMessage(new JsonObject().put("type", "send_message").put("data", new JsonObject()
+            .put("room_id", room.toString()).put("content", "bench:" + System.nanoTime())).encode());
+      }
+      if (published.get() >= total) {
+        vertx.cancelTimer(id);
+        done.complete();
+      }
+    });
+    done.future().await(seconds + 60, TimeUnit.SECONDS);
   }
 
   /** Times {@code rounds} scrapes of the Prometheus endpoint, one at a time: what a scraper pays at this load. */
