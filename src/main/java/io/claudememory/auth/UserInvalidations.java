@@ -79,7 +79,7 @@ public final class UserInvalidations {
 
   /** The Redis client name of this node's subscriber connection. */
   public String clientName() {
-    return "cmb-auth-invalidate-" + nodeId.replaceAll("[^A-Za-z0-9_.-]", "_");
+    return RedisSubscriber.clientName("auth-invalidate", nodeId);
   }
 
   private void apply(UUID userId, boolean deactivated) {

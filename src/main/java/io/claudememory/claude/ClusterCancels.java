@@ -38,7 +38,7 @@ public final class ClusterCancels {
     this.publisher = publisher;
     this.channel = channelPrefix + "claude-cancel";
     this.subscriber = new RedisSubscriber(vertx, redisUrl, channel,
-        "cmb-claude-cancel-" + nodeId.replaceAll("[^A-Za-z0-9_.-]", "_"), "claude-cancel", metrics, this::heard,
+        RedisSubscriber.clientName("claude-cancel", nodeId), "claude-cancel", metrics, this::heard,
         () -> { });
   }
 

@@ -71,7 +71,7 @@ public final class ClusterFreeze {
     this.channel = prefix + "tenant-freeze";
     this.nodes = redis == null ? null : new ClusterNodes(vertx, redis, prefix, nodeId);
     this.subscriber = redisUrl == null ? null : new RedisSubscriber(vertx, redisUrl, channel,
-        "cmb-tenant-freeze-" + nodeId.replaceAll("[^A-Za-z0-9_.-]", "_"), "tenant-freeze", metrics, this::onMessage,
+        RedisSubscriber.clientName("tenant-freeze", nodeId), "tenant-freeze", metrics, this::onMessage,
         () -> { });
   }
 

@@ -56,6 +56,11 @@ public final class RedisSubscriber {
         .register(metrics);
   }
 
+  /** The Redis client name of a node's subscriber for {@code role}: {@code cmb-<role>-<node id, made safe>}. */
+  public static String clientName(String role, String nodeId) {
+    return "cmb-" + role + "-" + nodeId.replaceAll("[^A-Za-z0-9_.-]", "_");
+  }
+
   /** Connects in the background; start-up does not wait for Redis. */
   public void start() {
     connect();
