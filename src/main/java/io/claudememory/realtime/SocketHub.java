@@ -1,5 +1,6 @@
 package io.claudememory.realtime;
 
+import io.claudememory.auth.UserInvalidations;
 import io.claudememory.platform.EventAddresses;
 import io.claudememory.platform.http.ApiException;
 import io.claudememory.platform.http.Principal;
@@ -41,6 +42,8 @@ final class SocketHub {
     MessageConsumer<JsonObject> consumer;
     /** Rooms only: their persisted events in seq order. */
     RoomOrder order;
+    /** Users only: the announcement that the account was deactivated, on every node. */
+    MessageConsumer<JsonObject> deactivated;
   }
 
   /** One last_seq read in flight per room; joiners arriving meanwhile share the next read, started after it. */
@@ -153,6 +156,9 @@ final class SocketHub {
     Channel<Session> channel = users.computeIfAbsent(address, a -> {
       Channel<Session> created = new Channel<>();
       created.consumer = rt.bus.localConsumer(a, msg -> onUserEvent(a, msg.body()));
+      created.deactivated = rt.bus.localConsumer(UserInvalidations.deactivatedAddress(session.principal.userId()),
+          msg -> List.copyOf(created.members).forEach(member -> member.close(Frames.CLOSE_UNAUTHENTICATED,
+              "account deactivated")));
       rt.nodeRooms.acquire(a);
       return created;
     });
@@ -165,6 +171,7 @@ final class SocketHub {
     if (channel != null && channel.members.remove(session) && channel.members.isEmpty()) {
       users.remove(address);
       channel.consumer.unregister();
+      channel.deactivated.unregister();
       rt.nodeRooms.release(address);
     }
   }

@@ -15,6 +15,7 @@ import io.claudememory.support.TestRedis;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
+import io.claudememory.support.WsClient;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
@@ -143,9 +144,11 @@ class AdminUsersTest {
   }
 
   @Test
-  @DisplayName("a deactivated user's access tokens, API keys and refresh tokens stop working at once")
+  @DisplayName("a deactivated user's access tokens, API keys, refresh tokens and open sockets stop working at once")
   void deactivation() throws Exception {
     TestUser dan = Users.register(api);
+    WsClient socket = WsClient.connect(server.app().vertx(), server.port(), dan.accessToken());
+    socket.expect("ready");
     String key = api.post("/api/v1/api-keys", dan.accessToken(), new JsonObject().put("name", "k")).data()
         .getString("key");
     assertEquals(200, api.get("/api/v1/auth/profile", dan.accessToken()).status(), "cached as active");
@@ -165,6 +168,7 @@ class AdminUsersTest {
         .put("password", Users.PASSWORD)), 401);
     assertEquals(dan.id().toString(), announced.get(10, TimeUnit.SECONDS).getString("userId"),
         "user.<id>.deactivated is published for the realtime layer");
+    assertEquals(4401, socket.closeCode(), "the open socket is closed as unauthenticated");
     try (Connection c = TestDatabase.connect(server.master());
          PreparedStatement s = c.prepareStatement("SELECT count(*) FROM audit_events WHERE user_id = ? AND "
              + "actor_id = ? AND action = 'admin.user_updated'")) {
@@ -182,7 +186,8 @@ class AdminUsersTest {
   }
 
   @Test
-  @DisplayName("with Redis, a deactivation on one node is refused at once on another node that had it cached")
+  @DisplayName("with Redis, a deactivation on one node is refused at once on another node that had it cached, and "
+      + "closes the user's sockets there")
   void acrossNodes() throws Exception {
     String redis = TestRedis.url();
     Assumptions.assumeTrue(redis != null, "SKIPPED: no Redis");
@@ -194,6 +199,8 @@ class AdminUsersTest {
       awaitSubscribed(b);
       TestUser erin = Users.register(a.client());
       assertEquals(200, b.client().get("/api/v1/auth/profile", erin.accessToken()).status(), "cached on node B");
+      WsClient socketOnB = WsClient.connect(b.app().vertx(), b.port(), erin.accessToken());
+      socketOnB.expect("ready");
       CompletableFuture<JsonObject> onB = new CompletableFuture<>();
       b.app().vertx().eventBus().<JsonObject>consumer(UserInvalidations.deactivatedAddress(erin.id()),
           msg -> onB.complete(msg.body())).completion().await(10, TimeUnit.SECONDS);
@@ -203,6 +210,7 @@ class AdminUsersTest {
       // Node B announces the deactivation right after dropping its cached entry: once heard, B must refuse.
       onB.get(10, TimeUnit.SECONDS);
       assertProblem(b.client().get("/api/v1/auth/profile", erin.accessToken()), 401);
+      assertEquals(4401, socketOnB.closeCode(), "the socket on node B is closed");
     } finally {
       a.stopNode();
       b.stopNode();
