@@ -46,6 +46,14 @@ public final class UserInvalidations {
         "auth-invalidate", metrics, this::onMessage, states::invalidateAll);
   }
 
+  /**
+   * The event-bus address on which every change to the user's account or sign-ins is announced (on every node), body
+   * {@code {userId, deactivated}}: open sockets check their credential again.
+   */
+  public static String changedAddress(UUID userId) {
+    return "user." + userId + ".changed";
+  }
+
   /** The event-bus address on which a deactivation is announced (on every node). */
   public static String deactivatedAddress(UUID userId) {
     return "user." + userId + ".deactivated";
@@ -84,6 +92,8 @@ public final class UserInvalidations {
 
   private void apply(UUID userId, boolean deactivated) {
     states.invalidate(userId);
+    vertx.eventBus().publish(changedAddress(userId), new JsonObject().put("userId", userId.toString())
+        .put("deactivated", deactivated));
     if (deactivated) {
       vertx.eventBus().publish(deactivatedAddress(userId), new JsonObject().put("userId", userId.toString()));
     }

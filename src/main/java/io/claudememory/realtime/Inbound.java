@@ -123,7 +123,7 @@ final class Inbound {
         session.close(Frames.CLOSE_UNAUTHENTICATED, "invalid credential");
         return Future.succeededFuture(null);
       }
-      session.ready(ar.result());
+      session.ready(ar.result(), token);
       return Future.succeededFuture(new JsonObject());
     });
   }

@@ -30,6 +30,8 @@ final class Session {
   private final int pendingCap;
   private long pendingBytes;
   Principal principal;
+  /** What the socket authenticated with, checked again when the user's account or sign-ins change. */
+  String credential;
   boolean closed;
   long lastHeard = System.nanoTime();
   long pingSentAt;
@@ -52,7 +54,8 @@ final class Session {
     ws.setWriteQueueMaxSize(bound - pendingCap);
   }
 
-  void start(Principal authenticated) {
+  /** {@code authenticated} and the {@code credential} it came from, or both null until an authenticate frame. */
+  void start(Principal authenticated, String credential) {
     hub.rt.metrics.sockets.incrementAndGet();
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(binary -> {
@@ -64,7 +67,7 @@ final class Session {
     ws.closeHandler(v -> onClosed());
     ws.drainHandler(v -> drain());
     if (authenticated != null) {
-      ready(authenticated);
+      ready(authenticated, credential);
     } else {
       authTimer = hub.vertx().setTimer(hub.rt.settings.authTimeoutMs(), id -> {
         if (principal == null) {
@@ -74,8 +77,9 @@ final class Session {
     }
   }
 
-  void ready(Principal who) {
+  void ready(Principal who, String credential) {
     principal = who;
+    this.credential = credential;
     if (authTimer >= 0) {
       hub.vertx().cancelTimer(authTimer);
     }

@@ -42,8 +42,8 @@ final class SocketHub {
     MessageConsumer<JsonObject> consumer;
     /** Rooms only: their persisted events in seq order. */
     RoomOrder order;
-    /** Users only: the announcement that the account was deactivated, on every node. */
-    MessageConsumer<JsonObject> deactivated;
+    /** Users only: the announcement that the account or one of its sign-ins changed, on every node. */
+    MessageConsumer<JsonObject> changed;
   }
 
   /** One last_seq read in flight per room; joiners arriving meanwhile share the next read, started after it. */
@@ -78,26 +78,27 @@ final class SocketHub {
       credential = Credentials.fromSubprotocols(request.getHeader("Sec-WebSocket-Protocol"));
     }
     if (credential == null) {
-      accept(ctx, null);
+      accept(ctx, null, null);
       return;
     }
     request.pause();
+    String token = credential;
     here(rt.authenticator.authenticate(credential)).onComplete(ar -> {
       if (ar.failed()) {
         request.resume();
         ctx.response().putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
         ctx.fail(ApiException.unauthorized("The WebSocket credential is not valid."));
       } else {
-        accept(ctx, ar.result());
+        accept(ctx, ar.result(), token);
       }
     });
   }
 
-  private void accept(RoutingContext ctx, Principal principal) {
+  private void accept(RoutingContext ctx, Principal principal, String credential) {
     ctx.request().toWebSocket().onSuccess(ws -> {
       Session session = new Session(this, ws);
       sessions.add(session);
-      session.start(principal);
+      session.start(principal, credential);
     }).onFailure(err -> {
       if (!ctx.response().ended()) {
         ctx.fail(400, err);
@@ -156,9 +157,8 @@ final class SocketHub {
     Channel<Session> channel = users.computeIfAbsent(address, a -> {
       Channel<Session> created = new Channel<>();
       created.consumer = rt.bus.localConsumer(a, msg -> onUserEvent(a, msg.body()));
-      created.deactivated = rt.bus.localConsumer(UserInvalidations.deactivatedAddress(session.principal.userId()),
-          msg -> List.copyOf(created.members).forEach(member -> member.close(Frames.CLOSE_UNAUTHENTICATED,
-              "account deactivated")));
+      created.changed = rt.bus.localConsumer(UserInvalidations.changedAddress(session.principal.userId()),
+          msg -> List.copyOf(created.members).forEach(this::recheck));
       rt.nodeRooms.acquire(a);
       return created;
     });
@@ -171,7 +171,7 @@ final class SocketHub {
     if (channel != null && channel.members.remove(session) && channel.members.isEmpty()) {
       users.remove(address);
       channel.consumer.unregister();
-      channel.deactivated.unregister();
+      channel.changed.unregister();
       rt.nodeRooms.release(address);
     }
   }
@@ -222,6 +222,19 @@ final class SocketHub {
       read.onComplete(ar -> memberReads.remove(address, mine));
     }
     return read;
+  }
+
+  /**
+   * The user's account or sign-ins changed (deactivation, logout, refresh-token reuse, password change): the socket's
+   * credential is checked again, and a socket whose credential no longer holds is closed with 4401. A check that
+   * fails for another reason (the database unreachable) leaves the socket open.
+   */
+  private void recheck(Session session) {
+    here(rt.authenticator.authenticate(session.credential)).onFailure(err -> {
+      if (err instanceof ApiException problem && problem.status() == 401) {
+        session.close(Frames.CLOSE_UNAUTHENTICATED, "credential no longer valid");
+      }
+    });
   }
 
   /** Room access for a user, shared by concurrent joins and reused briefly; refusals are never cached. */

@@ -100,6 +100,25 @@ class RealtimeProtocolTest {
   }
 
   @Test
+  @DisplayName("a logout closes the sockets of that sign-in with 4401; a socket of another sign-in stays usable")
+  void logoutClosesItsSockets() {
+    TestUser ann = Users.register(api);
+    ApiClient.Reply login = api.post("/api/v1/auth/login", null, new JsonObject().put("email", ann.email())
+        .put("password", Users.PASSWORD));
+    assertEquals(200, login.status());
+    try (WsClient first = connect(ann);
+         WsClient second = WsClient.connect(vertx, server.port(), login.data().getString("accessToken"))) {
+      second.expect("ready");
+      assertEquals(204, api.post("/api/v1/auth/logout", null, new JsonObject().put("refreshToken",
+          ann.refreshToken())).status());
+      assertEquals(4401, first.closeCode(), "the ended sign-in's socket is closed");
+      String ping = second.send("ping", null);
+      second.expect("pong");
+      assertEquals("ack", second.answer(ping).getString("type"), "the other sign-in's socket is untouched");
+    }
+  }
+
+  @Test
   @DisplayName("malformed JSON and unknown types get error frames and the socket stays usable")
   void malformedFrames() {
     TestUser ann = Users.register(api);
