@@ -215,11 +215,11 @@ public final class Application {
     SecurityAudit audit = new SecurityAudit();
     AccessTokens accessTokens = new AccessTokens(vertx, config.auth());
     UserStates states = new UserStates(master.pool(), config.auth().stateCacheSeconds());
-    UserInvalidations invalidations = new UserInvalidations(vertx, states, config.nodeId(), config.redisUrl(), redis,
-        metrics);
+    ApiKeys apiKeys = new ApiKeys(master.pool(), audit, config.auth().stateCacheSeconds());
+    UserInvalidations invalidations = new UserInvalidations(vertx, states, apiKeys, config.nodeId(),
+        config.redisUrl(), redis, metrics);
     invalidations.start();
     closers.push(invalidations::close);
-    ApiKeys apiKeys = new ApiKeys(master.pool(), audit, config.auth().stateCacheSeconds());
     Authenticator authenticator = new Authenticator(accessTokens, apiKeys, states, rateLimiter::admit);
     TenantProvisioner provisioner = new TenantProvisioner(vertx, master, secrets, db.tenantPrefix(), directory);
     AccountService accounts = new AccountService(master.pool(), hasher, accessTokens, states, invalidations,
@@ -298,7 +298,7 @@ public final class Application {
         .map(promoted -> List.of(
         health::mount,
         new AuthRoutes(accounts, authenticator)::mount,
-        new ApiKeyRoutes(apiKeys, authenticator)::mount,
+        new ApiKeyRoutes(apiKeys, authenticator, invalidations)::mount,
         new AdminRoutes(authenticator, master.pool(), tenantPools, adminUsers)::mount,
         new ProjectRoutes(projects, new Members(master.pool(), access), authenticator, idempotency)::mount,
         new ConversationRoutes(new ConversationService(tenantPools, access, changes),

@@ -10,15 +10,18 @@ import io.claudememory.platform.http.Validation;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
+import java.util.UUID;
 
 /** {@code /api/v1/api-keys}: create (the key is in this answer only), list (prefixes), revoke. */
 public final class ApiKeyRoutes {
   private final ApiKeys keys;
   private final Authenticator auth;
+  private final UserInvalidations invalidations;
 
-  public ApiKeyRoutes(ApiKeys keys, Authenticator auth) {
+  public ApiKeyRoutes(ApiKeys keys, Authenticator auth, UserInvalidations invalidations) {
     this.keys = keys;
     this.auth = auth;
+    this.invalidations = invalidations;
   }
 
   public void mount(Router api) {
@@ -40,8 +43,10 @@ public final class ApiKeyRoutes {
     reply(ctx, keys.list(Principal.required(ctx).userId()), list -> Responses.page(ctx, list, null));
   }
 
+  /** Revoked on every node at once: other nodes drop their cached lookups, and sockets opened with it close. */
   private void revokeKey(RoutingContext ctx) {
-    reply(ctx, keys.revoke(Principal.required(ctx).userId(), Ids.pathId(ctx, "id", "The API key"), caller(ctx)),
-        done -> Responses.noContent(ctx));
+    UUID userId = Principal.required(ctx).userId();
+    reply(ctx, keys.revoke(userId, Ids.pathId(ctx, "id", "The API key"), caller(ctx))
+        .compose(done -> invalidations.changed(userId, false)), done -> Responses.noContent(ctx));
   }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * API keys for integrators: {@code cmb_<8 chars>_<43 chars>}, shown once at creation, stored as SHA-256; the first
  * twelve characters are kept as a visible prefix. Accepted wherever a JWT is ({@code Authorization: Bearer}).
- * Lookups are cached for a few seconds; revoking on this node takes effect here at once.
+ * Lookups are cached for a few seconds; a revocation takes effect at once on every node ({@link UserInvalidations}).
  */
 public final class ApiKeys {
   public static final String PREFIX = "cmb_";
@@ -78,6 +78,16 @@ public final class ApiKeys {
           return audit.record(conn, userId, userId, "api_key.revoked", caller,
               new JsonObject().put("keyId", keyId.toString()));
         }));
+  }
+
+  /** Forgets the cached lookups of {@code userId}'s keys (another node revoked one, or the account changed). */
+  public void forget(UUID userId) {
+    cache.values().removeIf(cached -> cached.owner.succeeded() && cached.owner.result().userId().equals(userId));
+  }
+
+  /** Forgets every cached lookup (invalidations may have been missed). */
+  public void forgetAll() {
+    cache.clear();
   }
 
   /** The owner of a valid key, or a 401. */

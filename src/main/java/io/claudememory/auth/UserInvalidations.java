@@ -30,20 +30,25 @@ public final class UserInvalidations {
   private static final Logger LOG = LoggerFactory.getLogger(UserInvalidations.class);
   private final Vertx vertx;
   private final UserStates states;
+  private final ApiKeys apiKeys;
   private final String nodeId;
   private final RedisAPI publisher;
   private final RedisSubscriber subscriber;
 
   /** {@code redisUrl} null: a single node, local invalidation only. */
-  public UserInvalidations(Vertx vertx, UserStates states, String nodeId, String redisUrl, RedisAPI publisher,
-      MeterRegistry metrics) {
+  public UserInvalidations(Vertx vertx, UserStates states, ApiKeys apiKeys, String nodeId, String redisUrl,
+      RedisAPI publisher, MeterRegistry metrics) {
     this.vertx = vertx;
     this.states = states;
+    this.apiKeys = apiKeys;
     this.nodeId = nodeId;
     this.publisher = publisher;
     // Messages sent while this node was not subscribed are lost: on every (re)subscription, forget everything cached.
     this.subscriber = redisUrl == null ? null : new RedisSubscriber(vertx, redisUrl, CHANNEL, clientName(),
-        "auth-invalidate", metrics, this::onMessage, states::invalidateAll);
+        "auth-invalidate", metrics, this::onMessage, () -> {
+          states.invalidateAll();
+          apiKeys.forgetAll();
+        });
   }
 
   /**
@@ -92,6 +97,7 @@ public final class UserInvalidations {
 
   private void apply(UUID userId, boolean deactivated) {
     states.invalidate(userId);
+    apiKeys.forget(userId);
     vertx.eventBus().publish(changedAddress(userId), new JsonObject().put("userId", userId.toString())
         .put("deactivated", deactivated));
     if (deactivated) {

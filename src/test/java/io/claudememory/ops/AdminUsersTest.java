@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.claudememory.auth.UserInvalidations;
 import io.claudememory.support.ApiClient;
 import io.claudememory.support.ApiClient.Reply;
+import io.claudememory.support.Awaits;
 import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestRedis;
 import io.claudememory.support.TestServer;
@@ -199,6 +200,12 @@ class AdminUsersTest {
       awaitSubscribed(b);
       TestUser erin = Users.register(a.client());
       assertEquals(200, b.client().get("/api/v1/auth/profile", erin.accessToken()).status(), "cached on node B");
+      JsonObject key = a.client().post("/api/v1/api-keys", erin.accessToken(), new JsonObject().put("name", "k"))
+          .data();
+      assertEquals(200, b.client().get("/api/v1/auth/profile", key.getString("key")).status(), "key cached on B");
+      assertEquals(204, a.client().delete("/api/v1/api-keys/" + key.getString("id"), erin.accessToken()).status());
+      Awaits.until(() -> b.client().get("/api/v1/auth/profile", key.getString("key")).status() == 401, 5_000,
+          "node B refuses a key revoked on node A within moments, not after its 300 s cache");
       WsClient socketOnB = WsClient.connect(b.app().vertx(), b.port(), erin.accessToken());
       socketOnB.expect("ready");
       CompletableFuture<JsonObject> onB = new CompletableFuture<>();

@@ -119,6 +119,22 @@ class RealtimeProtocolTest {
   }
 
   @Test
+  @DisplayName("revoking an API key closes the sockets opened with it with 4401; a token's socket stays usable")
+  void revokedKeyClosesItsSockets() {
+    TestUser ann = Users.register(api);
+    JsonObject key = api.post("/api/v1/api-keys", ann.accessToken(), new JsonObject().put("name", "bot")).data();
+    try (WsClient bot = WsClient.connect(vertx, server.port(), key.getString("key"));
+         WsClient person = connect(ann)) {
+      bot.expect("ready");
+      assertEquals(204, api.delete("/api/v1/api-keys/" + key.getString("id"), ann.accessToken()).status());
+      assertEquals(4401, bot.closeCode(), "the revoked key's socket is closed");
+      String ping = person.send("ping", null);
+      person.expect("pong");
+      assertEquals("ack", person.answer(ping).getString("type"), "the token's socket is untouched");
+    }
+  }
+
+  @Test
   @DisplayName("malformed JSON and unknown types get error frames and the socket stays usable")
   void malformedFrames() {
     TestUser ann = Users.register(api);
