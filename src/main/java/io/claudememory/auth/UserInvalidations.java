@@ -11,11 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Makes a change to an account (deactivation, role) take effect at once on every node. The node that made the change
- * drops its cached {@link UserStates} entry, and publishes {@code {userId, deactivated, origin}} on the Redis channel
- * {@value #CHANNEL}; every other node drops its entry when the message arrives. A deactivation is also published on
- * this node's event bus as {@code user.<userId>.deactivated} (body: {@code {userId}}), on every node, so that the
- * realtime layer closes that user's sockets.
+ * Makes a change to an account (deactivation, role, an ended sign-in, a revoked API key) take effect at once on every
+ * node. The node that made the change drops what it cached of the user ({@link UserStates}, {@link ApiKeys}), and
+ * publishes {@code {userId, deactivated, origin}} on the Redis channel {@value #CHANNEL}; every other node does the same
+ * when the message arrives. Every node then announces the change on its event bus ({@link #changedAddress}), on which
+ * the realtime layer checks the user's open sockets again.
  *
  * <p>Why pub/sub rather than a shorter cache: the cache (auth.stateCacheSeconds) saves a master query on every
  * request, and a few seconds of it stay correct for everything but revocation; pub/sub makes revocation immediate
@@ -59,11 +59,6 @@ public final class UserInvalidations {
     return "user." + userId + ".changed";
   }
 
-  /** The event-bus address on which a deactivation is announced (on every node). */
-  public static String deactivatedAddress(UUID userId) {
-    return "user." + userId + ".deactivated";
-  }
-
   /** Starts the subscriber in the background; start-up does not wait for Redis. */
   public void start() {
     if (subscriber != null) {
@@ -100,9 +95,6 @@ public final class UserInvalidations {
     apiKeys.forget(userId);
     vertx.eventBus().publish(changedAddress(userId), new JsonObject().put("userId", userId.toString())
         .put("deactivated", deactivated));
-    if (deactivated) {
-      vertx.eventBus().publish(deactivatedAddress(userId), new JsonObject().put("userId", userId.toString()));
-    }
   }
 
   private void onMessage(String payload) {

@@ -15,18 +15,22 @@ public final class Contexts {
    * would carry that request's context data: its request id in the logs, its context for the queries it issues.
    */
   public static <T> Future<T> onCaller(Vertx vertx, Future<T> future) {
-    if (future.isComplete()) {
+    return on(vertx.getOrCreateContext(), future);
+  }
+
+  /** {@code future}, completing on {@code context} whatever context completes it. */
+  public static <T> Future<T> on(Context context, Future<T> future) {
+    if (future.isComplete() && Vertx.currentContext() == context) {
       return future;
     }
-    Context caller = vertx.getOrCreateContext();
-    Promise<T> here = Promise.promise();
+    Promise<T> there = Promise.promise();
     future.onComplete(done -> {
-      if (Vertx.currentContext() == caller) {
-        here.handle(done);
+      if (Vertx.currentContext() == context) {
+        there.handle(done);
       } else {
-        caller.runOnContext(v -> here.handle(done));
+        context.runOnContext(v -> there.handle(done));
       }
     });
-    return here.future();
+    return there.future();
   }
 }

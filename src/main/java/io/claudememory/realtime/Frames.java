@@ -58,6 +58,11 @@ final class Frames {
     return new JsonObject().put("type", type).put("data", data);
   }
 
+  /** The data of a {@code message.created} frame: the room, the message's seq and the message. */
+  static JsonObject messageCreated(String roomId, JsonObject message) {
+    return new JsonObject().put("room_id", roomId).put("seq", message.getLong("seq")).put("message", message);
+  }
+
   static JsonObject error(String code, String message, Object id) {
     return frame(ERROR, new JsonObject().put("code", code).put("message", message).put("id", id));
   }

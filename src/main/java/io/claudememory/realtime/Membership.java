@@ -221,8 +221,7 @@ final class Membership {
     for (JsonObject message : messages) {
       long seq = message.getLong("seq");
       if (seq > lastSent) {
-        session.send(Frames.frame(Frames.MESSAGE_CREATED, new JsonObject().put("room_id", roomId()).put("seq", seq)
-            .put("message", message)));
+        session.send(Frames.frame(Frames.MESSAGE_CREATED, Frames.messageCreated(roomId(), message)));
         session.hub.rt.metrics.replayed.increment();
         lastSent = seq;
       }

@@ -31,8 +31,7 @@ public final class RoomEvents {
 
   /** A persisted message, whatever created it (REST, WebSocket, import, Claude). {@code clientId} may be null. */
   public void publishMessageCreated(UUID tenant, UUID conversation, JsonObject message, String clientId) {
-    JsonObject data = new JsonObject().put("room_id", conversation.toString()).put("seq", message.getLong("seq"))
-        .put("message", message);
+    JsonObject data = Frames.messageCreated(conversation.toString(), message);
     if (clientId != null) {
       data.put("client_id", clientId);
     }

@@ -120,8 +120,8 @@ final class RoomOrder {
         if (live != null) {
           pass(live.envelope(), live.text());
         } else {
-          JsonObject frame = Frames.frame(Frames.MESSAGE_CREATED, new JsonObject().put("room_id",
-              grant.conversation().toString()).put("seq", seq).put("message", message));
+          JsonObject frame = Frames.frame(Frames.MESSAGE_CREATED,
+              Frames.messageCreated(grant.conversation().toString(), message));
           pass(new JsonObject().put("frame", frame).put("seq", seq), frame.encode());
           filled.increment();
         }

@@ -1,6 +1,7 @@
 package io.claudememory.realtime;
 
 import io.claudememory.auth.UserInvalidations;
+import io.claudememory.platform.Contexts;
 import io.claudememory.platform.EventAddresses;
 import io.claudememory.platform.http.ApiException;
 import io.claudememory.platform.http.Principal;
@@ -318,15 +319,7 @@ final class SocketHub {
 
   /** Runs {@code future}'s continuation on this event loop, whatever context completes it. */
   <T> Future<T> here(Future<T> future) {
-    Promise<T> promise = Promise.promise();
-    future.onComplete(ar -> {
-      if (Vertx.currentContext() == context) {
-        promise.handle(ar);
-      } else {
-        context.runOnContext(v -> promise.handle(ar));
-      }
-    });
-    return promise.future();
+    return Contexts.on(context, future);
   }
 
   /** Closes every socket with 1001 (node shutting down) and stops the heartbeat. */

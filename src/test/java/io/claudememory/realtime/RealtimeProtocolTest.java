@@ -106,16 +106,8 @@ class RealtimeProtocolTest {
     ApiClient.Reply login = api.post("/api/v1/auth/login", null, new JsonObject().put("email", ann.email())
         .put("password", Users.PASSWORD));
     assertEquals(200, login.status());
-    try (WsClient first = connect(ann);
-         WsClient second = WsClient.connect(vertx, server.port(), login.data().getString("accessToken"))) {
-      second.expect("ready");
-      assertEquals(204, api.post("/api/v1/auth/logout", null, new JsonObject().put("refreshToken",
-          ann.refreshToken())).status());
-      assertEquals(4401, first.closeCode(), "the ended sign-in's socket is closed");
-      String ping = second.send("ping", null);
-      second.expect("pong");
-      assertEquals("ack", second.answer(ping).getString("type"), "the other sign-in's socket is untouched");
-    }
+    closedAlone(ann.accessToken(), login.data().getString("accessToken"), () -> assertEquals(204,
+        api.post("/api/v1/auth/logout", null, new JsonObject().put("refreshToken", ann.refreshToken())).status()));
   }
 
   @Test
@@ -123,14 +115,22 @@ class RealtimeProtocolTest {
   void revokedKeyClosesItsSockets() {
     TestUser ann = Users.register(api);
     JsonObject key = api.post("/api/v1/api-keys", ann.accessToken(), new JsonObject().put("name", "bot")).data();
-    try (WsClient bot = WsClient.connect(vertx, server.port(), key.getString("key"));
-         WsClient person = connect(ann)) {
-      bot.expect("ready");
-      assertEquals(204, api.delete("/api/v1/api-keys/" + key.getString("id"), ann.accessToken()).status());
-      assertEquals(4401, bot.closeCode(), "the revoked key's socket is closed");
-      String ping = person.send("ping", null);
-      person.expect("pong");
-      assertEquals("ack", person.answer(ping).getString("type"), "the token's socket is untouched");
+    closedAlone(key.getString("key"), ann.accessToken(), () -> assertEquals(204,
+        api.delete("/api/v1/api-keys/" + key.getString("id"), ann.accessToken()).status()));
+  }
+
+  /** After {@code change}, the socket opened with {@code ended} is closed with 4401; the one opened with {@code kept}
+   * still answers. */
+  private static void closedAlone(String ended, String kept, Runnable change) {
+    try (WsClient gone = WsClient.connect(vertx, server.port(), ended);
+         WsClient stays = WsClient.connect(vertx, server.port(), kept)) {
+      gone.expect("ready");
+      stays.expect("ready");
+      change.run();
+      assertEquals(4401, gone.closeCode(), "the socket whose credential ended is closed");
+      String ping = stays.send("ping", null);
+      stays.expect("pong");
+      assertEquals("ack", stays.answer(ping).getString("type"), "the other socket is untouched");
     }
   }
 
