@@ -4,7 +4,6 @@ import io.claudememory.realtime.RoomEvents;
 import io.claudememory.config.AppConfig;
 import io.claudememory.platform.db.TenantPools;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.RedisAPI;
@@ -313,9 +312,7 @@ public final class Generations {
       if (first.isEmpty()) {
         return Future.succeededFuture(first);
       }
-      Promise<Void> flushed = Promise.promise();
-      vertx.setTimer(2 * Generation.REDIS_FLUSH_MS, t -> flushed.complete());
-      return flushed.future().compose(v -> redis.read(tenant, conversationId));
+      return vertx.timer(2 * Generation.REDIS_FLUSH_MS).compose(v -> redis.read(tenant, conversationId));
     }).otherwise(err -> List.of());
   }
 

@@ -5,7 +5,6 @@ import io.claudememory.platform.http.ApiException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -150,15 +149,14 @@ public final class TenantPools {
   }
 
   private <T> Future<T> afterGate(UUID tenant, Gate gate, Function<Pool, Future<T>> work) {
-    Context caller = vertx.getOrCreateContext();
     Promise<T> result = Promise.promise();
     long timer = vertx.setTimer(GATE_WAIT_MS, id -> result.tryFail(ApiException.unavailable(
         "Your data is being moved to another database; try again shortly.", 2)));
-    gate.released.future().onComplete(open -> caller.runOnContext(v -> {
+    Contexts.onCaller(vertx, gate.released.future()).onComplete(open -> {
       if (vertx.cancelTimer(timer)) {
         withPool(tenant, work).onComplete(result);
       }
-    }));
+    });
     return result.future();
   }
 
