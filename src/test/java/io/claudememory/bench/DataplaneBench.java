@@ -173,31 +173,31 @@ public final class DataplaneBench {
       JsonObject scenarios = new JsonObject();
       String only = args.text("scenarios", "getConversation,getMessagePage,search,postMessage");
       out.put("scenariosRun", only);
+      String client = args.text("client", Wrk.available() ? "wrk" : "jvm");
+      out.put("client", client);
+      String base = server.baseUrl();
+      Scenario scenario = client.equals("wrk")
+          ? (name, requests, expected) -> Wrk.measure(name, base, token, requests, concurrency, warmup, seconds,
+              dataDir)
+          : (name, requests, expected) -> bench.measure(name, concurrency, warmup, seconds, requests, token, expected);
       if (only.contains("getConversation")) {
-        scenarios.put("getConversation", bench.measure("GET one conversation", concurrency, warmup, seconds,
-            () -> bench.request(HttpMethod.GET, "/api/v1/conversations/" + single, token, null), 200));
+        scenarios.put("getConversation", scenario.measure("GET one conversation",
+            List.of(Wrk.Request.get("/api/v1/conversations/" + single)), 200));
       }
       if (only.contains("getMessagePage")) {
-        scenarios.put("getMessagePage", bench.measure("GET a 50-message page", concurrency, warmup, seconds,
-            () -> bench.request(HttpMethod.GET, "/api/v1/conversations/" + paged + "/messages?limit=50", token, null),
-            200));
+        scenarios.put("getMessagePage", scenario.measure("GET a 50-message page",
+            List.of(Wrk.Request.get("/api/v1/conversations/" + paged + "/messages?limit=50")), 200));
       }
       if (only.contains("search")) {
-        AtomicInteger nextQuery = new AtomicInteger();
-        scenarios.put("search", bench.measure("search over " + corpus.getLong("messages") + " messages",
-            concurrency, warmup, seconds, () -> bench.request(HttpMethod.GET,
-                searchPath(SEARCH_QUERIES.get(nextQuery.getAndIncrement() % SEARCH_QUERIES.size())), token, null),
-            200));
+        scenarios.put("search", scenario.measure("search over " + corpus.getLong("messages") + " messages",
+            SEARCH_QUERIES.stream().map(q -> Wrk.Request.get(searchPath(q))).toList(), 200));
       }
       if (only.contains("postMessage")) {
-        AtomicInteger nextTarget = new AtomicInteger();
-        AtomicLong posted = new AtomicLong();
-        scenarios.put("postMessage", bench.measure("POST a message", concurrency, warmup, seconds,
-            () -> bench.request(HttpMethod.POST, "/api/v1/conversations/"
-                + postTargets.get(nextTarget.getAndIncrement() % postTargets.size()) + "/messages", token,
-                new JsonObject().put("content", "Posted by the bench, number " + posted.incrementAndGet()
-                    + ": how do I tune the database connection pool?").put("generate", false)),
-            201).put("conversations", postTargets.size()));
+        scenarios.put("postMessage", scenario.measure("POST a message", postTargets.stream()
+            .map(id -> new Wrk.Request("POST", "/api/v1/conversations/" + id + "/messages",
+                "{\"generate\":false,\"content\":\"Posted by the bench: how do I tune the database connection pool? ",
+                "\"}"))
+            .toList(), 201).put("conversations", postTargets.size()));
       }
       out.put("scenarios", scenarios);
 
@@ -532,6 +532,26 @@ public final class DataplaneBench {
    * completes inside the window (so req/s is completions per second of the window); any other status than
    * {@code expected}, or a transport error, is a failure, and the first few are kept.
    */
+  /** Measures one scenario: closed-loop requests cycling through {@code requests}, each expecting {@code expected}. */
+  @FunctionalInterface
+  private interface Scenario {
+    JsonObject measure(String name, List<Wrk.Request> requests, int expected) throws Exception;
+  }
+
+  /** The JVM client's run of a scenario (see {@link Wrk} for the other): the same cycle and POST bodies. */
+  private JsonObject measure(String name, int concurrency, int warmupSeconds, int seconds, List<Wrk.Request> cycle,
+      String token, int expected) {
+    AtomicLong sentCount = new AtomicLong();
+    Supplier<Future<HttpResponse<Buffer>>> request = () -> {
+      long n = sentCount.incrementAndGet();
+      Wrk.Request r = cycle.get((int) ((n - 1) % cycle.size()));
+      return r.bodyPrefix() == null ? request(HttpMethod.valueOf(r.method()), r.path(), token, null)
+          : request(HttpMethod.valueOf(r.method()), r.path(), token,
+              new JsonObject(r.bodyPrefix() + n + r.bodySuffix()));
+    };
+    return measure(name, concurrency, warmupSeconds, seconds, request, expected);
+  }
+
   private JsonObject measure(String name, int concurrency, int warmupSeconds, int seconds,
       Supplier<Future<HttpResponse<Buffer>>> request, int expected) {
     Latency latency = new Latency();
@@ -566,7 +586,7 @@ public final class DataplaneBench {
     }).await();
     double perSecond = latency.count() / (double) seconds;
     System.out.printf("  %-45s %8.0f req/s  %s%n", name, perSecond, latency.line());
-    return latency.summary().put("name", name).put("concurrency", concurrency).put("seconds", seconds)
+    return latency.summary().put("name", name).put("client", "jvm").put("concurrency", concurrency).put("seconds", seconds)
         .put("warmupSeconds", warmupSeconds).put("perSecond", round(perSecond))
         .put("warmupFailures", warmupFailures.get()).put("failureSamples", failureSamples);
   }
