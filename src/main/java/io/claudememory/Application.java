@@ -138,7 +138,11 @@ public final class Application {
         .compose(app::deployHttp)
         .map(done -> {
           app.readiness.ready();
-          LOG.info("node {} ready on port {} ({})", config.nodeId(), config.http().port(), config);
+          LOG.info("node {} ready on port {}, {} transport ({})", config.nodeId(), config.http().port(),
+              vertx.isNativeTransportEnabled() ? "native" : "NIO", config);
+          if (!vertx.isNativeTransportEnabled()) {
+            LOG.debug("native transport unavailable", vertx.unavailableNativeTransportCause());
+          }
           return app;
         })
         .recover(err -> app.closeAll().transform(ignored -> Future.failedFuture(err)));

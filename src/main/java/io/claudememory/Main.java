@@ -85,7 +85,7 @@ public final class Main {
     metrics.config().meterFilter(MeterFilter.replaceTagValues(Label.HTTP_ROUTE.toString(), RouteLabels::template))
         .meterFilter(latencyHistograms());
     return Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
             .setJvmMetricsEnabled(true).addLabels(Label.HTTP_ROUTE)
             // Event-bus metrics are labelled by address, and there is an address per conversation and per user:
             // unaggregated, every new room would create meters for good (unbounded cardinality, and CPU on each

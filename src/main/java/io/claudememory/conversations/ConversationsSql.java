@@ -6,7 +6,7 @@ final class ConversationsSql {
 
   static final String COLUMNS = """
       id, project_id, title, model, system_prompt, tags, pinned, archived, message_count, last_seq,
-      current_leaf_id, last_activity_at, created_at, updated_at""";
+      current_leaf_id, last_activity_at, created_at, updated_at, branched""";
 
   static final String INSERT = """
       INSERT INTO conversations (id, project_id, title, model, system_prompt, tags)
@@ -67,9 +67,9 @@ final class ConversationsSql {
       VALUES ($1, $2, $3, $4, $5, $6) RETURNING""" + " " + MESSAGE_COLUMNS;
 
   /**
-   * The branch ending at $2, after seq $3, in seq order: walked from the leaf up through the parents, each read once
-   * with its columns, and stopped at seq $3 (a parent always has a lower seq than its children, so nothing above it
-   * is on the page).
+   * The branch ending at $2, after seq $3, in seq order, in a conversation that has branches: walked from the leaf
+   * up through the parents, each read once with its columns, and stopped at seq $3 (a parent always has a lower seq
+   * than its children, so nothing above it is on the page).
    */
   static final String BRANCH_PAGE = """
       WITH RECURSIVE branch AS (
@@ -80,6 +80,16 @@ final class ConversationsSql {
          FROM messages m JOIN branch b ON m.id = b.parent_id WHERE m.seq > $3
       )
       SELECT * FROM branch ORDER BY seq LIMIT $4""";
+
+  /**
+   * The same page in a conversation without branches (see migration V5): every message is on the one chain, so the
+   * branch ending at $2 is every message up to it, a range of the (conversation_id, seq) index.
+   */
+  static final String LINEAR_PAGE = "SELECT " + MESSAGE_COLUMNS + """
+       FROM messages m
+      WHERE m.conversation_id = $1 AND m.seq > $3
+        AND m.seq <= (SELECT l.seq FROM messages l WHERE l.id = $2 AND l.conversation_id = $1)
+      ORDER BY m.seq LIMIT $4""";
 
   static final String TREE = """
       SELECT id, parent_id, seq, role, created_at FROM messages WHERE conversation_id = $1 ORDER BY seq""";

@@ -93,12 +93,18 @@ public final class MessageService {
                       : Future.succeededFuture(leafId))
               : Future.succeededFuture(found.row().getUUID("current_leaf_id"));
           return leaf.compose(from -> from == null ? Future.succeededFuture(new Page(new JsonArray(), null))
-              : readBranch(pool, conversationId, from, afterSeq, limit));
+              : readBranch(pool, found.row().getBoolean("branched"), conversationId, from, afterSeq, limit));
         }));
   }
 
-  private static Future<Page> readBranch(Pool pool, UUID conversationId, UUID leaf, long afterSeq, int limit) {
-    return pool.preparedQuery(ConversationsSql.BRANCH_PAGE).execute(Tuple.of(conversationId, leaf, afterSeq,
+  /**
+   * A conversation read as linear stays linear up to the seq it had then: a later fork adds messages with higher seqs
+   * than any before, beyond every page of a leaf read earlier.
+   */
+  private static Future<Page> readBranch(Pool pool, boolean branched, UUID conversationId, UUID leaf, long afterSeq,
+      int limit) {
+    return pool.preparedQuery(branched ? ConversationsSql.BRANCH_PAGE : ConversationsSql.LINEAR_PAGE)
+        .execute(Tuple.of(conversationId, leaf, afterSeq,
         limit + 1)).map(rows -> {
           JsonArray data = new JsonArray();
           String next = null;

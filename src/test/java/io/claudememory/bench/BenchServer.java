@@ -126,6 +126,11 @@ final class BenchServer {
     }
   }
 
+  /** CPU time the server process has used so far, every thread (10 ms resolution: the kernel's clock ticks). */
+  Duration cpu() {
+    return process.info().totalCpuDuration().orElseThrow();
+  }
+
   String baseUrl() {
     return "http://127.0.0.1:" + port;
   }

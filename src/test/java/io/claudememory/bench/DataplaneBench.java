@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -176,10 +177,12 @@ public final class DataplaneBench {
       String client = args.text("client", Wrk.available() ? "wrk" : "jvm");
       out.put("client", client);
       String base = server.baseUrl();
+      Supplier<Duration> serverCpu = server::cpu;
       Scenario scenario = client.equals("wrk")
           ? (name, requests, expected) -> Wrk.measure(name, base, token, requests, concurrency, warmup, seconds,
-              dataDir)
-          : (name, requests, expected) -> bench.measure(name, concurrency, warmup, seconds, requests, token, expected);
+              dataDir, serverCpu)
+          : (name, requests, expected) -> bench.measure(name, concurrency, warmup, seconds, requests, token, expected,
+              serverCpu);
       if (only.contains("getConversation")) {
         scenarios.put("getConversation", scenario.measure("GET one conversation",
             List.of(Wrk.Request.get("/api/v1/conversations/" + single)), 200));
@@ -358,7 +361,7 @@ public final class DataplaneBench {
             warmup, seconds, () -> {
               String[] t = targets.get((int) (next.getAndIncrement() % targets.size()));
               return bench.request(HttpMethod.GET, "/api/v1/conversations/" + t[1], t[0], null);
-            }, 200);
+            }, 200, server::cpu);
       } finally {
         sampler.stop = true;
         samplerThread.join();
@@ -540,7 +543,7 @@ public final class DataplaneBench {
 
   /** The JVM client's run of a scenario (see {@link Wrk} for the other): the same cycle and POST bodies. */
   private JsonObject measure(String name, int concurrency, int warmupSeconds, int seconds, List<Wrk.Request> cycle,
-      String token, int expected) {
+      String token, int expected, Supplier<Duration> serverCpu) {
     AtomicLong sentCount = new AtomicLong();
     Supplier<Future<HttpResponse<Buffer>>> request = () -> {
       long n = sentCount.incrementAndGet();
@@ -549,12 +552,17 @@ public final class DataplaneBench {
           : request(HttpMethod.valueOf(r.method()), r.path(), token,
               new JsonObject(r.bodyPrefix() + n + r.bodySuffix()));
     };
-    return measure(name, concurrency, warmupSeconds, seconds, request, expected);
+    return measure(name, concurrency, warmupSeconds, seconds, request, expected, serverCpu);
   }
 
+  /**
+   * Closed loop at {@code concurrency} for {@code seconds} after {@code warmupSeconds}; with {@code serverCpu}, also the
+   * server's CPU time per answered request over the measured run (from the first answer after the warm-up).
+   */
   private JsonObject measure(String name, int concurrency, int warmupSeconds, int seconds,
-      Supplier<Future<HttpResponse<Buffer>>> request, int expected) {
+      Supplier<Future<HttpResponse<Buffer>>> request, int expected, Supplier<Duration> serverCpu) {
     Latency latency = new Latency();
+    AtomicReference<Duration> cpuAtStart = new AtomicReference<>();
     JsonArray failureSamples = new JsonArray();
     long warmupEnd = System.nanoTime() + Duration.ofSeconds(warmupSeconds).toNanos();
     long end = warmupEnd + Duration.ofSeconds(seconds).toNanos();
@@ -573,6 +581,9 @@ public final class DataplaneBench {
         if (completed > end) {
           return;
         }
+        if (serverCpu != null && cpuAtStart.get() == null) {
+          cpuAtStart.set(serverCpu.get());
+        }
         if (ok) {
           latency.record(sent);
         } else {
@@ -585,8 +596,10 @@ public final class DataplaneBench {
       });
     }).await();
     double perSecond = latency.count() / (double) seconds;
-    System.out.printf("  %-45s %8.0f req/s  %s%n", name, perSecond, latency.line());
-    return latency.summary().put("name", name).put("client", "jvm").put("concurrency", concurrency).put("seconds", seconds)
+    Long cpuMicros = cpuAtStart.get() == null || latency.count() == 0 ? null
+        : Math.round(serverCpu.get().minus(cpuAtStart.get()).toNanos() / 1000.0 / latency.count());
+    System.out.printf("  %-45s %8.0f req/s  %s, server CPU %s us/req%n", name, perSecond, latency.line(), cpuMicros);
+    return latency.summary().put("serverCpuMicrosPerRequest", cpuMicros).put("name", name).put("client", "jvm").put("concurrency", concurrency).put("seconds", seconds)
         .put("warmupSeconds", warmupSeconds).put("perSecond", round(perSecond))
         .put("warmupFailures", warmupFailures.get()).put("failureSamples", failureSamples);
   }

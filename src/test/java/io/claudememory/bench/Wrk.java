@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Drives one scenario with <a href="https://github.com/wg/wrk">wrk</a>, a load generator written in C: on a machine
@@ -15,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * answer to the last arrives. The requests cycle through {@code requests}; a POST body gets the request's number
  * appended to its {@code content} prefix, so no two are the same. Latency is wrk's own (microsecond resolution,
  * percentiles over every request of the measured run); a failure is a socket error, a timeout (10 s) or an answer
- * outside 2xx/3xx.
+ * outside 2xx/3xx. The server's CPU time over the measured run (all its threads, from the process) is divided by the
+ * requests answered: a figure that depends far less than req/s on what else the machine is running.
  */
 final class Wrk {
   /** One request of the cycle; {@code bodyPrefix}/{@code bodySuffix} surround the request number (POST only). */
@@ -39,12 +42,15 @@ final class Wrk {
 
   /** A warm-up run of {@code warmupSeconds} (discarded), then the measured run of {@code seconds}. */
   static JsonObject measure(String name, String baseUrl, String token, List<Request> requests, int connections,
-      int warmupSeconds, int seconds, Path workDir) throws IOException, InterruptedException {
+      int warmupSeconds, int seconds, Path workDir, Supplier<Duration> serverCpu)
+      throws IOException, InterruptedException {
     Path script = Files.createTempFile(workDir, "wrk-", ".lua");
     try {
       Files.writeString(script, script(token, requests), StandardCharsets.UTF_8);
       JsonObject warmup = warmupSeconds > 0 ? run(baseUrl, script, connections, warmupSeconds) : new JsonObject();
+      Duration cpuBefore = serverCpu.get();
       JsonObject run = run(baseUrl, script, connections, seconds);
+      Duration cpu = serverCpu.get().minus(cpuBefore);
       long failures = run.getLong("connectErrors") + run.getLong("readErrors") + run.getLong("writeErrors")
           + run.getLong("statusErrors") + run.getLong("timeouts");
       long ok = run.getLong("requests") - failures;
@@ -55,11 +61,13 @@ final class Wrk {
           .put("p50Ms", run.getLong("p50Us") / 1000.0).put("p90Ms", run.getLong("p90Us") / 1000.0)
           .put("p99Ms", run.getLong("p99Us") / 1000.0).put("maxMs", run.getLong("maxUs") / 1000.0)
           .put("meanMs", Math.round(run.getDouble("meanUs")) / 1000.0)
+          .put("serverCpuMicrosPerRequest", ok == 0 ? null : Math.round(cpu.toNanos() / 1000.0 / ok))
           .put("warmupFailures", warmup.isEmpty() ? 0 : warmup.getLong("statusErrors") + warmup.getLong("timeouts"))
           .put("wrk", run);
-      System.out.printf("  %-45s %8.0f req/s  n=%d%s p50=%.1fms p90=%.1fms p99=%.1fms max=%.1fms (wrk)%n", name,
-          perSecond, ok, failures == 0 ? "" : " failures=" + failures, out.getDouble("p50Ms"),
-          out.getDouble("p90Ms"), out.getDouble("p99Ms"), out.getDouble("maxMs"));
+      System.out.printf("  %-45s %8.0f req/s  n=%d%s p50=%.1fms p90=%.1fms p99=%.1fms max=%.1fms, server CPU %s us/req"
+          + " (wrk)%n", name, perSecond, ok, failures == 0 ? "" : " failures=" + failures, out.getDouble("p50Ms"),
+          out.getDouble("p90Ms"), out.getDouble("p99Ms"), out.getDouble("maxMs"),
+          out.getValue("serverCpuMicrosPerRequest"));
       return out;
     } finally {
       Files.deleteIfExists(script);
@@ -89,9 +97,11 @@ final class Wrk {
     }
     lua.append("}\n")
         .append("local n = 0\n")
-        .append("wrk.headers[\"Authorization\"] = ").append(quote("Bearer " + token)).append("\n")
+        .append("local bearer = ").append(quote("Bearer " + token)).append("\n")
         .append("""
-            local json = { ["Content-Type"] = "application/json" }
+            wrk.headers["Authorization"] = bearer
+            -- wrk.format uses a headers table given to it instead of wrk.headers, so this one repeats the credential
+            local json = { ["Authorization"] = bearer, ["Content-Type"] = "application/json" }
             function request()
               n = n + 1
               local r = requests[(n - 1) % #requests + 1]

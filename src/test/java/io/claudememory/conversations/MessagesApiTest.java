@@ -219,4 +219,33 @@ class MessagesApiTest {
     assertEquals(40, conversation.getInteger("lastSeq"));
     assertEquals(40, branch(id, null, 200).size(), "each post extended the current leaf: one chain of 40");
   }
+
+  @Test
+  @DisplayName("a conversation without branches pages in seq order up to any leaf; siblings posted at once branch it,"
+      + " and each branch then pages on its own")
+  void linearThenBranched() throws Exception {
+    String id = conversation();
+    List<JsonObject> chain = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      chain.add(post(id, "m" + i));
+    }
+    assertEquals(List.of("m0", "m1", "m2", "m3", "m4", "m5", "m6"), branch(id, null, 3), "the chain in pages of 3");
+    assertEquals(List.of("m0", "m1", "m2", "m3"), branch(id, chain.get(3).getString("id"), 2), "up to a middle leaf");
+
+    // Twenty answers to m3 at once: the database orders them, and every one but the first is a sibling.
+    String fork = chain.get(3).getString("id");
+    List<Future<HttpResponse<Buffer>>> posts = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      posts.add(api.web().post("/api/v1/conversations/" + id + "/messages").bearerTokenAuthentication(ann.accessToken())
+          .sendJsonObject(new JsonObject().put("content", "fork " + i).put("parentId", fork)));
+    }
+    Future.all(posts).await(60, TimeUnit.SECONDS);
+    for (Future<HttpResponse<Buffer>> post : posts) {
+      JsonObject message = post.result().bodyAsJsonObject().getJsonObject("data").getJsonObject("message");
+      assertEquals(List.of("m0", "m1", "m2", "m3", message.getString("content")),
+          branch(id, message.getString("id"), 2), "a sibling's branch holds none of the others");
+    }
+    assertEquals(List.of("m0", "m1", "m2", "m3", "m4", "m5", "m6"), branch(id, chain.get(6).getString("id"), 4),
+        "the first branch is intact");
+  }
 }

@@ -92,6 +92,8 @@ class ImportFormatsTest {
     JsonObject answer = one(ann, "SELECT to_jsonb(m)::text FROM messages m WHERE content = 'Paris.'");
     assertEquals(old.getString("current_leaf_id"), answer.getString("id"), "older exports are one chain");
     assertEquals(2L, answer.getLong("seq"));
+    assertTrue(trip.getBoolean("branched"), "the regenerated answer makes the trip a branched conversation");
+    assertFalse(old.getBoolean("branched"), "a single chain is not branched");
 
     JsonObject project = one(ann, "SELECT to_jsonb(p)::text FROM projects p");
     assertEquals("Research", project.getString("name"));
