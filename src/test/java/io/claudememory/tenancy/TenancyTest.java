@@ -11,6 +11,7 @@ import io.claudememory.platform.db.Migrations;
 import io.claudememory.platform.db.TenantPools;
 import io.claudememory.platform.http.ApiException;
 import io.claudememory.support.ApiClient;
+import io.claudememory.support.Problems;
 import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestPorts;
 import io.claudememory.support.TestServer;
@@ -95,14 +96,36 @@ class TenancyTest {
     long conflicts = attempts.stream().filter(a -> a.result().statusCode() == 409).count();
     assertEquals(1, created, "exactly one registration succeeds");
     assertEquals(4, conflicts, "the others are told the email is taken");
-    try (Connection c = TestDatabase.connect(server.master()); ResultSet rs = c.createStatement().executeQuery(
-        "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM pg_database WHERE datname LIKE '"
-            + server.scope().tenantPrefix() + "%') AS databases, (SELECT count(*) FROM pg_roles WHERE rolname LIKE '"
-            + server.scope().tenantPrefix() + "%') AS roles")) {
-      rs.next();
-      assertEquals(rs.getLong("users"), rs.getLong("databases"), "one database per user, none left behind");
-      assertEquals(rs.getLong("users"), rs.getLong("roles"), "one role per user, none left behind");
+    Footprint left = footprint();
+    assertEquals(left.users(), left.databases(), "one database per user, none left behind");
+    assertEquals(left.users(), left.roles(), "one role per user, none left behind");
+  }
+
+  @Test
+  @DisplayName("a registration failing while its database is made, or after, leaves neither user nor database behind")
+  void failedRegistrationLeavesNothing() throws Exception {
+    String email = "doomed-" + UUID.randomUUID() + "@example.com";
+    JsonObject registration = new JsonObject().put("email", email).put("password", Users.PASSWORD);
+    String username = "taken_" + UUID.randomUUID().toString().substring(0, 8);
+    assertEquals(201, api.post("/api/v1/auth/register", null, new JsonObject().put("email", "first-" + email)
+        .put("password", Users.PASSWORD).put("username", username)).status());
+    Footprint before = footprint();
+    // the database is made, then the user's row is refused: the username is taken
+    Problems.assertProblem(api.post("/api/v1/auth/register", null, registration.copy().put("username", username)),
+        409);
+    assertEquals(before, footprint(), "a registration refused after its database was made leaves nothing");
+    // A second node on the same master whose tenant migration fails (no such text-search configuration): a server
+    // fault, which the contract does not describe for registration.
+    TestServer broken = TestServer.start(server.scope(), Map.of("CMB_SEARCH_LANGUAGE", "no_such_language"));
+    try {
+      Problems.assertProblem(broken.client().withoutContractCheck().post("/api/v1/auth/register", null,
+          registration), 500);
+    } finally {
+      broken.stopNode();
     }
+    assertEquals(before, footprint(), "no user, tenant database or role is left by the failed registration");
+    assertEquals(401, api.post("/api/v1/auth/login", null, registration).status(), "the account does not exist");
+    assertEquals(201, api.post("/api/v1/auth/register", null, registration).status(), "the email is free again");
   }
 
   @Test
@@ -217,6 +240,20 @@ class TenancyTest {
             .put("database", rs.getString("database")).put("username", rs.getString("username"))
             .put("password_sealed", rs.getString("password_sealed"));
       }
+    }
+  }
+
+  /** What registrations leave on the database server: users, and tenant databases and roles under our prefix. */
+  private record Footprint(long users, long databases, long roles) {}
+
+  private static Footprint footprint() throws Exception {
+    String prefix = server.scope().tenantPrefix();
+    try (Connection c = TestDatabase.connect(server.master()); ResultSet rs = c.createStatement().executeQuery(
+        "SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM pg_database WHERE datname LIKE '"
+            + prefix + "%') AS databases, (SELECT count(*) FROM pg_roles WHERE rolname LIKE '" + prefix
+            + "%') AS roles")) {
+      rs.next();
+      return new Footprint(rs.getLong("users"), rs.getLong("databases"), rs.getLong("roles"));
     }
   }
 
