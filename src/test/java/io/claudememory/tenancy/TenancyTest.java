@@ -9,6 +9,7 @@ import io.claudememory.platform.db.DbTarget;
 import io.claudememory.platform.db.Migrations;
 import io.claudememory.platform.db.TenantPools;
 import io.claudememory.support.ApiClient;
+import io.claudememory.support.Awaits;
 import io.claudememory.support.Problems;
 import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestPorts;
@@ -37,7 +38,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class TenancyTest {
   @RegisterExtension
   static final TestServer server = TestServer.start(Map.of("CMB_DATABASE_MAX_TENANT_POOLS", "3",
-      "CMB_DATABASE_BREAKER_OPEN_SECONDS", "30"));
+      "CMB_DATABASE_BREAKER_OPEN_SECONDS", "30", "CMB_DATABASE_TENANT_IDLE_SECONDS", "2"));
   static final ApiClient api = server.client();
 
   @Test
@@ -196,6 +197,21 @@ class TenancyTest {
   }
 
   @Test
+  @DisplayName("a pool unused for the idle time closes with its connections; the next request opens it again")
+  void idlePoolsClose() throws Exception {
+    TestUser ann = Users.register(api);
+    assertEquals(200, api.get("/api/v1/conversations", ann.accessToken()).status());
+    String database = tenantTarget(ann.id()).database();
+    assertTrue(connections(database) > 0, "the request's pool keeps a connection to " + database);
+
+    Awaits.until(() -> openPools() == 0 && connections(database) == 0, 15_000, "the idle pool is closed");
+    double opened = created();
+    assertEquals(200, api.get("/api/v1/conversations", ann.accessToken()).status(), "the next request is served");
+    assertEquals(opened + 1, created(), "by a pool opened again");
+    assertEquals(1, openPools());
+  }
+
+  @Test
   @DisplayName("a tenant database behind the current schema is migrated before first use")
   void migratesBeforeFirstUse() throws Exception {
     TestUser ann = Users.register(api);
@@ -226,6 +242,27 @@ class TenancyTest {
     Problems.assertProblem(reply, 503);
     int retryAfter = Integer.parseInt(reply.header("Retry-After"));
     assertTrue(retryAfter >= 1 && retryAfter <= 30, "Retry-After is within the breaker's 30 s: " + retryAfter);
+  }
+
+  /** {@code cmb_tenant_pools_open}, as scraped by Prometheus. */
+  private static double openPools() {
+    return api.get("/api/v1/health/metrics", null).body().lines()
+        .filter(line -> line.startsWith("cmb_tenant_pools_open "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).findFirst().orElseThrow();
+  }
+
+  /** Sessions open on {@code database}, as PostgreSQL counts them. */
+  private static int connections(String database) {
+    try (Connection c = TestDatabase.connect(server.master());
+         PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = ?")) {
+      s.setString(1, database);
+      try (ResultSet rs = s.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static JsonObject registry(UUID user) throws Exception {
