@@ -298,7 +298,7 @@ public final class Application {
             webhookGuard, audit, webhookSettings, events::publishNotification), new DeploymentOptions()))
         .onSuccess(id -> closers.push(() -> vertx.undeploy(id)))
         .compose(deployed -> deployClaude())
-        .compose(deployed -> AdminBootstrap.promote(master.pool(), config.auth().adminEmail()))
+        .compose(deployed -> AdminBootstrap.promote(master.pool(), audit, config.auth().adminEmail()))
         .map(promoted -> List.of(
         health::mount,
         new AuthRoutes(accounts, authenticator)::mount,

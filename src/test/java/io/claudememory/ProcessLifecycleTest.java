@@ -86,8 +86,10 @@ class ProcessLifecycleTest {
     }
 
     String body = new JsonObject().put("email", EMAIL).put("password", PASSWORD).encode();
-    try (Socket socket = new Socket("127.0.0.1", port)) {
+    try (Socket socket = new Socket("127.0.0.1", port); Socket probe = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(30_000);
+      probe.setSoTimeout(30_000);
+      assertEquals("HTTP/1.1 200 OK", readiness(probe), "ready before SIGTERM");
       OutputStream out = socket.getOutputStream();
       out.write(("POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
           + "Content-Length: " + body.length() + "\r\n\r\n" + body.substring(0, 10)).getBytes(StandardCharsets.UTF_8));
@@ -95,6 +97,10 @@ class ProcessLifecycleTest {
       awaitTrue(() -> activeRequests(port) >= 1, 10, "the server sees the request in flight");
       process.destroy();
       awaitTrue(() -> !canConnect(port), 10, "SIGTERM stops accepting new connections");
+      // The drain closes idle keep-alive connections, so a balancer's open probe connection sees it end (or a 503).
+      String probed = readinessOrClosed(probe);
+      assertTrue(probed.isEmpty() || probed.startsWith("HTTP/1.1 503"),
+          "after SIGTERM readiness is never 200, even on a connection opened before: " + probed);
       out.write(body.substring(10).getBytes(StandardCharsets.UTF_8));
       out.flush();
       String status = firstLine(socket.getInputStream());
@@ -221,6 +227,32 @@ class ProcessLifecycleTest {
   private static String uidOf(long pid) throws IOException {
     return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
         .filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow().split("\\s+")[1];
+  }
+
+  /** Asks for readiness on an open keep-alive connection; answers the status line, the body read and dropped. */
+  private static String readiness(Socket socket) throws IOException {
+    socket.getOutputStream().write("GET /api/v1/health/readiness HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        .getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    InputStream in = socket.getInputStream();
+    String status = firstLine(in);
+    int length = 0;
+    for (String header = firstLine(in); !header.isEmpty(); header = firstLine(in)) {
+      if (header.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(header.substring(15).trim());
+      }
+    }
+    in.readNBytes(length);
+    return status;
+  }
+
+  /** {@link #readiness}, or an empty status when the server closed the connection instead. */
+  private static String readinessOrClosed(Socket socket) {
+    try {
+      return readiness(socket);
+    } catch (IOException closed) {
+      return "";
+    }
   }
 
   private static String firstLine(InputStream in) throws IOException {

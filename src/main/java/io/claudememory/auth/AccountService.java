@@ -59,18 +59,27 @@ public final class AccountService {
       if (rows.size() > 0) {
         return Future.failedFuture(emailTaken());
       }
-      return Future.all(hasher.hash(r.password()), provisioner.create(userId, registryId));
-    }).compose(ready -> {
-      String hash = ready.resultAt(0);
-      TenantProvisioner.ManagedDb db = ready.resultAt(1);
-      return master.withTransaction(conn -> conn.preparedQuery(AuthSql.INSERT_USER)
-          .execute(Tuple.of(userId, r.email(), emailKey, r.username(), r.name(), hash))
-          .compose(users -> conn.preparedQuery(AuthSql.INSERT_MANAGED_DB)
-              .execute(Tuple.of(registryId, userId, db.name(), db.sealedPassword(), provisioner.schemaVersion()))
-              .compose(done -> audit.record(conn, userId, userId, "auth.register", caller, null))
-              .compose(done -> tokens(conn, users.iterator().next(), 0, null))))
-          .recover(err -> provisioner.drop(db.name()).transform(ignored -> Future.failedFuture(uniqueness(err))));
+      Future<String> hash = hasher.hash(r.password());
+      Future<TenantProvisioner.ManagedDb> db = provisioner.create(userId, registryId);
+      // join, not all: both have settled before anything is undone, so a database created beside a failed hash is
+      // dropped too (a failed create has already dropped what it made)
+      return Future.join(hash, db)
+          .compose(ready -> master.withTransaction(conn -> insertAccount(conn, r, userId, hash.result(), db.result(),
+              caller)))
+          .recover(err -> (db.succeeded() ? provisioner.drop(db.result().name()) : Future.<Void>succeededFuture())
+              .transform(ignored -> Future.failedFuture(uniqueness(err))));
     });
+  }
+
+  /** The user and its tenant database's registry row, in one transaction; answers the first token pair. */
+  private Future<JsonObject> insertAccount(SqlClient conn, Registration r, UUID userId, String hash,
+      TenantProvisioner.ManagedDb db, Caller caller) {
+    return conn.preparedQuery(AuthSql.INSERT_USER)
+        .execute(Tuple.of(userId, r.email(), r.email().toLowerCase(Locale.ROOT), r.username(), r.name(), hash))
+        .compose(users -> conn.preparedQuery(AuthSql.INSERT_MANAGED_DB)
+            .execute(Tuple.of(db.registryId(), userId, db.name(), db.sealedPassword(), provisioner.schemaVersion()))
+            .compose(done -> audit.record(conn, userId, userId, "auth.register", caller, null))
+            .compose(done -> tokens(conn, users.iterator().next(), 0, null)));
   }
 
   public Future<JsonObject> login(String email, String password, Caller caller) {

@@ -19,6 +19,8 @@ import io.vertx.core.json.JsonObject;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.DisplayName;
@@ -109,6 +111,29 @@ class AccountFlowTest {
         new JsonObject().put("email", ann.email().toUpperCase()).put("password", Users.PASSWORD));
     assertEquals(200, ok.status(), "login ignores the email's case: " + ok.body());
     assertEquals(ann.id().toString(), ok.data().getJsonObject("user").getString("id"));
+  }
+
+  @Test
+  @DisplayName("an unknown email costs a password hash too, so the 401 takes as long as a wrong password's")
+  void unknownEmailTakesAsLong() {
+    // the suite's cost 4 hashes in about a millisecond, lost in the request's own time; cost 10 dominates it
+    try (TestServer costly = TestServer.start(Map.of("CMB_AUTH_BCRYPT_COST", "10"))) {
+      ApiClient client = costly.client();
+      TestUser ann = Users.register(client);
+      JsonObject wrongPassword = new JsonObject().put("email", ann.email()).put("password", "not the password");
+      JsonObject unknownEmail = new JsonObject().put("email", "nobody@example.com").put("password", "not the password");
+      loginMillis(client, unknownEmail); // the first makes the decoy hash it verifies against
+      long[] wrong = new long[5];
+      long[] unknown = new long[5];
+      for (int i = 0; i < wrong.length; i++) {
+        wrong[i] = loginMillis(client, wrongPassword);
+        unknown[i] = loginMillis(client, unknownEmail);
+      }
+      long wrongMedian = median(wrong);
+      long unknownMedian = median(unknown);
+      assertTrue(unknownMedian >= wrongMedian / 2, "an unknown email (median " + unknownMedian
+          + " ms) must cost a hash like a wrong password (median " + wrongMedian + " ms)");
+    }
   }
 
   @Test
@@ -230,4 +255,15 @@ class AccountFlowTest {
     return api.post("/api/v1/auth/refresh", null, new JsonObject().put("refreshToken", token));
   }
 
+  private static long loginMillis(ApiClient client, JsonObject credentials) {
+    long started = System.nanoTime();
+    assertProblem(client.post("/api/v1/auth/login", null, credentials), 401);
+    return (System.nanoTime() - started) / 1_000_000;
+  }
+
+  private static long median(long[] values) {
+    long[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
+  }
 }

@@ -64,9 +64,16 @@ class AdminUsersTest {
   }
 
   @Test
-  @DisplayName("ADMIN_EMAIL makes that account admin at start-up; registration alone never does")
+  @DisplayName("ADMIN_EMAIL makes that account admin at start-up, audited as an operator's grant; registration alone "
+      + "never does")
   void bootstrap() {
     assertEquals("admin", api.get("/api/v1/auth/profile", admin.accessToken()).data().getString("role"));
+    Reply granted = api.get("/api/v1/audit?action=admin.granted_by_operator", admin.accessToken());
+    assertEquals(200, granted.status(), granted.body());
+    assertEquals(1, granted.list().size(), () -> "the grant is in the admin's trail once: " + granted.body());
+    JsonObject event = granted.list().getJsonObject(0);
+    assertNull(event.getValue("actorId"), "granted by the operator, not by a user");
+    assertEquals("ADMIN_EMAIL", event.getJsonObject("details").getString("by"));
     TestUser other = Users.register(api);
     assertEquals("user", api.get("/api/v1/auth/profile", other.accessToken()).data().getString("role"));
   }
