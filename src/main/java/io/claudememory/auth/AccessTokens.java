@@ -16,7 +16,9 @@ import java.security.KeyFactory;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Access tokens: short-lived JWTs (RFC 8725 practice). The algorithm is fixed by configuration, never by the token:
@@ -31,12 +33,24 @@ import java.util.UUID;
 public final class AccessTokens {
   static final String TYPE = "JWT";
   static final String USE = "access";
+  /** How many verified tokens are remembered; when full, the memory starts over. */
+  static final int REMEMBERED = 10_000;
   private final JWTAuth jwt;
   private final String algorithm;
   private final AppConfig.Auth conf;
+  /**
+   * Tokens verified before, each until its {@code exp}: a client sends the same token with every request for its
+   * whole life, and checking it again (two JSON parses and an HMAC, or an ECDSA or RSA verification) was most of what
+   * authenticating a request cost. Only tokens that passed every check get here, so no one can fill it with junk;
+   * whether the token's sign-in and account are still good is checked on every request all the same
+   * ({@link Authenticator}).
+   */
+  private final Map<String, Verified> verified = new ConcurrentHashMap<>();
 
   /** What a verified access token says. */
   public record Claims(UUID userId, int tokenVersion, UUID signIn) {}
+
+  private record Verified(Claims claims, long expiresAtMillis) {}
 
   public AccessTokens(Vertx vertx, AppConfig.Auth conf) {
     this.conf = conf;
@@ -75,6 +89,13 @@ public final class AccessTokens {
    * JSON null is a NullPointerException in 5.0.10): a well-signed token with such claims is as invalid as any other.
    */
   public Future<Claims> verify(String token) {
+    Verified known = verified.get(token);
+    if (known != null) {
+      if (System.currentTimeMillis() < known.expiresAtMillis()) {
+        return Future.succeededFuture(known.claims());
+      }
+      verified.remove(token);
+    }
     if (!expectedHeader(token)) {
       return Future.failedFuture(invalid());
     }
@@ -93,12 +114,22 @@ public final class AccessTokens {
         return Future.failedFuture(invalid());
       }
       try {
-        return Future.succeededFuture(new Claims(UUID.fromString(p.getString("sub")), p.getInteger("ver", -1),
-            UUID.fromString(p.getString("sid"))));
+        Claims claims = new Claims(UUID.fromString(p.getString("sub")), p.getInteger("ver", -1),
+            UUID.fromString(p.getString("sid")));
+        // vertx-auth-jwt keeps the time claims among the user's attributes, which get() reads too
+        remember(token, claims, ((Number) ar.result().get("exp")).longValue());
+        return Future.succeededFuture(claims);
       } catch (RuntimeException e) {
         return Future.failedFuture(invalid());
       }
     });
+  }
+
+  private void remember(String token, Claims claims, long expSeconds) {
+    if (verified.size() >= REMEMBERED) {
+      verified.clear();
+    }
+    verified.put(token, new Verified(claims, expSeconds * 1000));
   }
 
   private boolean expectedHeader(String token) {

@@ -62,6 +62,24 @@ class TokenSecurityTest {
   }
 
   @Test
+  @DisplayName("a token accepted before is refused once it expires (verified tokens are remembered until exp only)")
+  void expiresAfterUse() throws InterruptedException {
+    long exp = System.currentTimeMillis() / 1000 + 2;
+    String token = sign(header("HS256"), claims().put("exp", exp), TestServer.SHARED_JWT_SECRET);
+    assertEquals(200, profile(token));
+    assertEquals(200, profile(token), "accepted again, now from memory");
+    // Past exp plus the 5 s leeway every check allows for clock skew, it is refused: poll, the deadline well beyond.
+    long deadline = System.currentTimeMillis() + 30_000;
+    int status = 200;
+    while (status == 200 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+      status = profile(token);
+    }
+    assertEquals(401, status, "an expired token is refused even after it was accepted");
+    assertTrue(System.currentTimeMillis() / 1000 >= exp, "and not before its exp");
+  }
+
+  @Test
   @DisplayName("a token not valid yet (nbf in the future) is refused")
   void notYetValid() {
     long now = System.currentTimeMillis() / 1000;
