@@ -241,7 +241,7 @@ public final class Application {
     Portability portability = new Portability(vertx, master.pool(), jobs, tenantPools, secrets, exportFiles, audit,
         config.storagePath(), portable.maxActiveJobs());
     List<JobHandler> jobHandlers = List.of(
-        new DatabaseCopy(vertx, master.pool(), directory, tenantPools, freezes, audit, db.connectTimeoutMs()),
+        new DatabaseCopy(vertx, master.pool(), directory, freezes, audit, db.connectTimeoutMs()),
         new ExportJob(tenantPools, jobThreads, exportFiles, secrets, config.storagePath(), portable.kdfIterations()),
         new ImportJob(tenantPools, jobThreads, secrets, new SafeZip.Limits(portable.maxUncompressedBytes(),
             portable.maxZipEntries(), portable.maxZipRatio(), portable.maxFieldChars())));
