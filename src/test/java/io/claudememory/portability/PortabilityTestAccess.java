@@ -14,7 +14,17 @@ public final class PortabilityTestAccess {
 
   /** A native export of the whole account, finished. */
   public JsonObject export(String token) {
-    return client.export(token, new JsonObject());
+    return export(token, new JsonObject());
+  }
+
+  /** An export as {@code body} asks ({@code POST /export/create}), finished. */
+  public JsonObject export(String token, JsonObject body) {
+    return client.export(token, body);
+  }
+
+  /** The file of a finished export, its size and digest headers checked. */
+  public Buffer download(String token, String jobId) throws Exception {
+    return client.download(token, jobId);
   }
 
   /** An import of {@code file} (named {@code name}), finished. */
