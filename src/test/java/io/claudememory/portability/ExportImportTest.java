@@ -8,6 +8,7 @@ import io.claudememory.support.TenantData;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
+import io.claudememory.support.WsClient;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
@@ -151,6 +152,23 @@ class ExportImportTest {
         .put("scope", "project").put("format", "pdf"));
     assertEquals(400, invalid.status());
     assertEquals(2, invalid.json().getJsonArray("errors").size(), invalid.body());
+  }
+
+  @Test
+  @DisplayName("an export's progress is pushed to its owner's sockets as notification frames, up to its success")
+  void progressOnSockets() {
+    TestUser ann = seededUser();
+    try (WsClient ws = WsClient.connect(server.app().vertx(), server.port(), ann.accessToken())) {
+      ws.expect("ready");
+      String id = client.export(ann.accessToken(), new JsonObject()).getString("id");
+      JsonObject job = ws.expect(f -> "notification".equals(f.getString("type"))
+          && "job.progress".equals(f.getJsonObject("data").getString("type"))
+          && id.equals(f.getJsonObject("data").getJsonObject("job").getString("id"))
+          && "succeeded".equals(f.getJsonObject("data").getJsonObject("job").getString("status")),
+          "the notification that export " + id + " succeeded").getJsonObject("data").getJsonObject("job");
+      assertEquals(1.0, job.getDouble("progress"));
+      assertEquals("/api/v1/export/download/" + id, job.getJsonObject("result").getString("downloadUrl"));
+    }
   }
 
   @Test
