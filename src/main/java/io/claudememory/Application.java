@@ -232,7 +232,7 @@ public final class Application {
     AppConfig.Portability portable = config.portability();
     JobThreads jobThreads = new JobThreads(2);
     ExportFiles exportFiles = new ExportFiles(vertx, master.pool(), portable.downloadHours());
-    long expirySweep = vertx.setPeriodic(60_000, id -> exportFiles.deleteExpired()
+    long expirySweep = vertx.setPeriodic(portable.expirySweepSeconds() * 1000L, id -> exportFiles.deleteExpired()
         .onFailure(err -> LOG.warn("could not delete expired exports: {}", err.getMessage())));
     closers.push(() -> {
       vertx.cancelTimer(expirySweep);
