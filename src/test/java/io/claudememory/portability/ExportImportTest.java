@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.claudememory.support.Awaits;
 import io.claudememory.support.TenantData;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
@@ -31,7 +32,7 @@ class ExportImportTest {
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
+    server = TestServer.start(Map.of("CMB_EXPORT_EXPIRY_SWEEP_SECONDS", "1"));
     client = new PortabilityClient(server.client());
   }
 
@@ -184,27 +185,29 @@ class ExportImportTest {
   }
 
   @Test
-  @DisplayName("once its download time is over, an export answers 410 Gone and its file is deleted")
+  @DisplayName("once its download time is over, the periodic sweep alone deletes an export's file; the job then says "
+      + "it expired and the download answers 410 Gone")
   void expiry() throws Exception {
     TestUser ann = seededUser();
     JsonObject job = client.export(ann.accessToken(), new JsonObject());
+    assertFalse(job.getJsonObject("result").getBoolean("expired"), job.encode());
+    String id = job.getString("id");
     java.nio.file.Path file;
     try (java.sql.Connection c = io.claudememory.support.TestDatabase.connect(server.master());
          java.sql.Statement s = c.createStatement()) {
-      var rs = s.executeQuery("SELECT path FROM export_files WHERE job_id = '" + job.getString("id") + "'");
+      var rs = s.executeQuery("SELECT path FROM export_files WHERE job_id = '" + id + "'");
       rs.next();
       file = java.nio.file.Path.of(rs.getString(1));
-      s.executeUpdate("UPDATE export_files SET expires_at = now() - interval '1 second' WHERE job_id = '"
-          + job.getString("id") + "'");
+      assertTrue(java.nio.file.Files.exists(file));
+      // the download time passes (the shortest configurable is an hour)
+      s.executeUpdate("UPDATE export_files SET expires_at = now() - interval '1 second' WHERE job_id = '" + id + "'");
     }
-    assertTrue(java.nio.file.Files.exists(file));
-    var gone = server.client().get("/api/v1/export/download/" + job.getString("id"), ann.accessToken());
+    Awaits.until(() -> !java.nio.file.Files.exists(file), 10_000,
+        "the sweep (every second here) deletes the expired file, with no download asking for it");
+    JsonObject expired = client.awaitJob(ann.accessToken(), id, 10);
+    assertTrue(expired.getJsonObject("result").getBoolean("expired"), expired.encode());
+    var gone = server.client().get("/api/v1/export/download/" + id, ann.accessToken());
     assertEquals(410, gone.status(), gone.body());
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertFalse(java.nio.file.Files.exists(file), "the expired file was deleted");
   }
 
   static Map<String, String> unzip(byte[] zip) throws Exception {
