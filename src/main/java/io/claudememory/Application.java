@@ -236,7 +236,7 @@ public final class Application {
     AppConfig.Portability portable = config.portability();
     JobThreads jobThreads = new JobThreads(2);
     ExportFiles exportFiles = new ExportFiles(vertx, master.pool(), portable.downloadHours());
-    long expirySweep = vertx.setPeriodic(60_000, id -> exportFiles.deleteExpired()
+    long expirySweep = vertx.setPeriodic(portable.expirySweepSeconds() * 1000L, id -> exportFiles.deleteExpired()
         .onFailure(err -> LOG.warn("could not delete expired exports: {}", err.getMessage())));
     closers.push(() -> {
       vertx.cancelTimer(expirySweep);
@@ -245,7 +245,7 @@ public final class Application {
     Portability portability = new Portability(vertx, master.pool(), jobs, tenantPools, secrets, exportFiles, audit,
         config.storagePath(), portable.maxActiveJobs());
     List<JobHandler> jobHandlers = List.of(
-        new DatabaseCopy(vertx, master.pool(), directory, tenantPools, freezes, audit, db.connectTimeoutMs()),
+        new DatabaseCopy(vertx, master.pool(), directory, freezes, audit, db.connectTimeoutMs()),
         new ExportJob(tenantPools, jobThreads, exportFiles, secrets, config.storagePath(), portable.kdfIterations()),
         new ImportJob(tenantPools, jobThreads, secrets, new SafeZip.Limits(portable.maxUncompressedBytes(),
             portable.maxZipEntries(), portable.maxZipRatio(), portable.maxFieldChars())));

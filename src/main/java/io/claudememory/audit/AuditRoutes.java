@@ -14,7 +14,8 @@ import java.util.UUID;
 
 /**
  * {@code GET /api/v1/audit?action&from&to&limit&cursor}: the caller's trail (security events and data changes);
- * an admin may add {@code userId} to read another user's security events.
+ * an admin may add {@code userId} to read another user's security events, or {@code scope=all} to read every user's,
+ * those of no user included (a failed login for an unknown email).
  */
 public final class AuditRoutes {
   private final AuditTrail trail;
@@ -40,11 +41,19 @@ public final class AuditRoutes {
       q.error("action", "must be 1 to 100 characters");
     }
     UUID userId = q.uuid("userId");
+    String scope = q.string("scope", 10);
+    boolean everyone = "all".equals(scope);
+    if (scope != null && !everyone && !"own".equals(scope)) {
+      q.error("scope", "must be own or all");
+    }
+    if (everyone && userId != null) {
+      q.error("userId", "is not for scope all, which reads every user");
+    }
     q.check();
-    if (userId == null) {
+    if (userId == null && !everyone) {
       userId = caller.userId();
     }
-    boolean own = userId.equals(caller.userId());
+    boolean own = caller.userId().equals(userId);
     if (!own && !caller.admin()) {
       throw ApiException.forbidden("Only admins can read another user's trail.");
     }

@@ -27,16 +27,22 @@ public final class AuditTrail {
       ($2::text IS NULL OR action = $2) AND ($3::timestamptz IS NULL OR created_at >= $3)
         AND ($4::timestamptz IS NULL OR created_at < $4) AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
       ORDER BY created_at DESC, id DESC LIMIT $7""";
-  static final String SECURITY = """
+  private static final String SECURITY_EVENTS = """
       SELECT id, user_id, actor_id, action, ip, request_id, NULL AS entity_type, NULL::uuid AS entity_id, details,
         created_at
-      FROM audit_events WHERE user_id = $1 AND""" + " " + FILTERS;
+      FROM audit_events WHERE""" + " ";
+  static final String SECURITY = SECURITY_EVENTS + "user_id = $1 AND " + FILTERS;
+  /** Every user's security events, those of no user included; $1 is null (no one's trail in particular). */
+  static final String SECURITY_ALL = SECURITY_EVENTS + "$1::uuid IS NULL AND " + FILTERS;
   static final String DATA = """
       SELECT id, NULL::uuid AS user_id, NULL::uuid AS actor_id, action, NULL AS ip, NULL AS request_id, entity_type,
         entity_id, details, created_at
       FROM audit_events WHERE $1::uuid IS NOT NULL AND""" + " " + FILTERS;
 
-  /** What to read: whose trail, with its data changes or not, filters, page size and position. */
+  /**
+   * What to read: whose trail ({@code userId} null: every user's security events), with its data changes or not,
+   * filters, page size and position.
+   */
   public record Query(UUID userId, boolean includeData, String action, OffsetDateTime from, OffsetDateTime to,
       int limit, String cursor) {}
 
@@ -53,8 +59,8 @@ public final class AuditTrail {
     Object[] after = decode(q.cursor());
     Tuple args = Tuple.from(new Object[] {q.userId(), q.action(), q.from(), q.to(), after[0], after[1],
         q.limit() + 1});
-    Future<List<JsonObject>> security = master.preparedQuery(SECURITY).execute(args).map(rows -> items(rows,
-        "security"));
+    Future<List<JsonObject>> security = master.preparedQuery(q.userId() == null ? SECURITY_ALL : SECURITY)
+        .execute(args).map(rows -> items(rows, "security"));
     Future<List<JsonObject>> data = q.includeData() ? pools.withPool(q.userId(), pool -> pool
         .preparedQuery(DATA).execute(args)).map(rows -> items(rows, "data")) : Future.succeededFuture(List.of());
     return Future.all(security, data).map(both -> {

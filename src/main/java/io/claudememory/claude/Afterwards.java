@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What follows a persisted answer, in the background: the token estimate learns from the usage; the conversation
- * gets a title after its first answer (unless the user set one), announced as {@code conversation.updated}; and turns
+ * gets a title after its first answer (unless the user set one), announced to the room as {@code conversation.updated}
+ * and, like any change to a conversation, audited with its webhook event in the same transaction; and turns
  * that no longer fit the context are folded into the rolling summary. History is never altered, and a failed title
  * or summary changes nothing (logged only).
  */
@@ -60,12 +61,20 @@ final class Afterwards {
       if (title.isEmpty()) {
         return Future.succeededFuture();
       }
-      return owner.pools.withPool(generation.tenant, pool -> pool.preparedQuery(ClaudeSql.SET_TITLE)
-          .execute(Tuple.of(generation.conversationId, title))).map(rows -> {
-            if (rows.size() > 0) {
-              owner.events.publishAssistant(generation.tenant, generation.conversationId, "conversation.updated",
-                  new JsonObject().put("conversation", new JsonObject()
-                      .put("id", generation.conversationId.toString()).put("title", title)));
+      UUID id = generation.conversationId;
+      return owner.pools.withPool(generation.tenant, pool -> owner.changes.transaction(generation.tenant, pool,
+          conn -> conn.preparedQuery(ClaudeSql.SET_TITLE).execute(Tuple.of(id, title)).compose(rows -> {
+            if (rows.size() == 0) {
+              return Future.succeededFuture(false);
+            }
+            JsonObject changed = new JsonObject().put("id", id.toString()).put("title", title)
+                .put("updatedAt", rows.iterator().next().getOffsetDateTime(0).toInstant().toString());
+            return owner.changes.record(conn, "conversation.updated", "conversation", id, changed).map(true);
+          })))
+          .map(changed -> {
+            if (changed) {
+              owner.events.publishAssistant(generation.tenant, id, "conversation.updated",
+                  new JsonObject().put("conversation", new JsonObject().put("id", id.toString()).put("title", title)));
             }
             return null;
           });

@@ -5,7 +5,6 @@ import io.claudememory.realtime.RoomEvents;
 import io.claudememory.platform.EventAddresses;
 import io.claudememory.platform.db.TenantPools;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
@@ -17,15 +16,13 @@ import java.util.UUID;
  * it and, for an answer whose node died, by the node that noticed.
  */
 final class Answers {
-  private final Vertx vertx;
   private final RoomEvents events;
   private final DataChanges changes;
   private final TenantPools pools;
 
-  Answers(Vertx vertx, TenantPools pools, RoomEvents events) {
+  Answers(TenantPools pools, RoomEvents events, DataChanges changes) {
     this.events = events;
-    this.changes = new DataChanges(vertx);
-    this.vertx = vertx;
+    this.changes = changes;
     this.pools = pools;
   }
 

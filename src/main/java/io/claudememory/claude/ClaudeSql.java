@@ -69,7 +69,7 @@ final class ClaudeSql {
 
   /** Only when the user has not set a title meanwhile. */
   static final String SET_TITLE = """
-      UPDATE conversations SET title = $2, updated_at = now() WHERE id = $1 AND title IS NULL RETURNING id""";
+      UPDATE conversations SET title = $2, updated_at = now() WHERE id = $1 AND title IS NULL RETURNING updated_at""";
 
   /** A summary only moves forward: an older one finishing late never replaces a newer one. */
   static final String SET_SUMMARY = """

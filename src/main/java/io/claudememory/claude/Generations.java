@@ -1,5 +1,6 @@
 package io.claudememory.claude;
 
+import io.claudememory.audit.DataChanges;
 import io.claudememory.realtime.RoomEvents;
 import io.claudememory.config.AppConfig;
 import io.claudememory.platform.db.TenantPools;
@@ -38,6 +39,8 @@ public final class Generations {
   final Provider provider;
   final RedisSnapshots redis;
   final TokenEstimator tokens;
+  /** Writes to conversations go through here: audit row and webhook event on the change's transaction. */
+  final DataChanges changes;
   final Answers answers;
   private final AppConfig.Claude config;
   private final Afterwards afterwards;
@@ -60,7 +63,8 @@ public final class Generations {
     this.tokens = new TokenEstimator();
     this.assembler = new ContextAssembler(config, tokens);
     this.redis = redis == null ? null : new RedisSnapshots(redis, config.snapshotTtlSeconds());
-    this.answers = new Answers(vertx, pools, events);
+    this.changes = new DataChanges(vertx);
+    this.answers = new Answers(pools, events, changes);
     this.afterwards = new Afterwards(this, config);
     this.sweeper = this.redis == null ? null : new NodeLossSweeper(vertx, this.redis, answers,
         config.nodeLossSeconds(), () -> byMessage.values().stream().map(g -> g.ref).toList());

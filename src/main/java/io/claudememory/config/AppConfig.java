@@ -101,13 +101,15 @@ public record AppConfig(
   public record Bucket(int limit, int windowSeconds) {}
 
   /**
-   * Export and import limits. An upload larger than {@code maxUploadBytes} is answered 413; a ZIP is refused when it
-   * has more than {@code maxZipEntries} entries, would inflate past {@code maxUncompressedBytes} in all, or inflates
-   * one entry more than {@code maxZipRatio} times; a JSON string longer than {@code maxFieldChars} refuses the file.
-   * A user may have at most {@code maxActiveJobs} export and import jobs queued or running at once.
+   * Export and import limits. A finished export can be downloaded for {@code downloadHours}; every
+   * {@code expirySweepSeconds} each node deletes the files whose time is over. An upload larger than
+   * {@code maxUploadBytes} is answered 413; a ZIP is refused when it has more than {@code maxZipEntries} entries, would
+   * inflate past {@code maxUncompressedBytes} in all, or inflates one entry more than {@code maxZipRatio} times; a
+   * JSON string longer than {@code maxFieldChars} refuses the file. A user may have at most {@code maxActiveJobs}
+   * export and import jobs queued or running at once.
    */
-  public record Portability(int downloadHours, long maxUploadBytes, long maxUncompressedBytes, int maxZipEntries,
-      int maxZipRatio, int maxFieldChars, int kdfIterations, int maxActiveJobs) {}
+  public record Portability(int downloadHours, int expirySweepSeconds, long maxUploadBytes, long maxUncompressedBytes,
+      int maxZipEntries, int maxZipRatio, int maxFieldChars, int kdfIterations, int maxActiveJobs) {}
 
   /**
    * Webhook delivery: {@code retrySeconds} is the delay before each attempt (the first is normally 0), each with up

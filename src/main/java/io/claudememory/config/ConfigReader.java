@@ -138,6 +138,7 @@ public final class ConfigReader {
   private AppConfig.Portability portability() {
     return new AppConfig.Portability(
         integer("export.downloadHours", "export.downloadHours", 24, 1, 24 * 30),
+        integer("export.expirySweepSeconds", "export.expirySweepSeconds", 60, 1, 86_400),
         (long) integer("import.maxUploadMb", "import.maxUploadMb", 200, 1, 64 * 1024) * 1024 * 1024,
         (long) integer("import.maxUncompressedMb", "import.maxUncompressedMb", 2048, 1, 1024 * 1024) * 1024 * 1024,
         integer("import.maxZipEntries", "import.maxZipEntries", 20_000, 1, 10_000_000),

@@ -10,7 +10,6 @@ import io.claudememory.platform.db.ClusterFreeze;
 import io.claudememory.platform.db.DbTarget;
 import io.claudememory.platform.db.Migrations;
 import io.claudememory.platform.db.TenantDirectory;
-import io.claudememory.platform.db.TenantPools;
 import io.claudememory.platform.net.AddressGuard;
 import io.claudememory.webhooks.Outbox;
 import io.vertx.core.Future;
@@ -36,9 +35,9 @@ import org.slf4j.LoggerFactory;
  *   <li>write freeze for this tenant only, on every node ({@link ClusterFreeze}: new work waits, work in flight
  *       drains);</li>
  *   <li>delta pass (only what changed since), sequences, foreign keys restored, row counts compared per table;</li>
- *   <li>every node confirms it still holds the freeze; then, in one master transaction, the target becomes active
- *       and {@code database.activated} is audited; every node retires the tenant's pool and opens its gate, so
- *       waiting work runs on the new database.</li>
+ *   <li>every node confirms it still holds the freeze; {@code database.activated} is written into the target's
+ *       webhook outbox; then, in one master transaction, the target becomes active and the activation is audited;
+ *       every node retires the tenant's pool and opens its gate, so waiting work runs on the new database.</li>
  * </ol>
  * Every step is idempotent, so an interrupted job simply runs again; once the target is active it is done.
  */
@@ -51,17 +50,15 @@ public final class DatabaseCopy implements JobHandler {
   private final Vertx vertx;
   private final Pool master;
   private final TenantDirectory directory;
-  private final TenantPools tenantPools;
   private final ClusterFreeze freezes;
   private final SecurityAudit audit;
   private final int connectTimeoutMs;
 
-  public DatabaseCopy(Vertx vertx, Pool master, TenantDirectory directory, TenantPools tenantPools,
-      ClusterFreeze freezes, SecurityAudit audit, int connectTimeoutMs) {
+  public DatabaseCopy(Vertx vertx, Pool master, TenantDirectory directory, ClusterFreeze freezes, SecurityAudit audit,
+      int connectTimeoutMs) {
     this.vertx = vertx;
     this.master = master;
     this.directory = directory;
-    this.tenantPools = tenantPools;
     this.freezes = freezes;
     this.audit = audit;
     this.connectTimeoutMs = connectTimeoutMs;
@@ -130,8 +127,9 @@ public final class DatabaseCopy implements JobHandler {
                       .compose(v2 -> verify(schema, source, target))
                       .compose(counts -> ctx.progress(0.95, counts).map(counts))
                       .compose(counts -> freeze.confirm().map(counts))
+                      .compose(counts -> recordActivated(ctx, sourceRow, targetRow, target).map(counts))
                       .compose(counts -> switchTo(ctx, sourceRow, targetRow, counts)))))
-              .compose(details -> activated(tenant, details))
+              .onSuccess(details -> Outbox.kick(vertx, tenant))
               .eventually(() -> Future.join(source.close(), target.close()));
         });
   }
@@ -226,19 +224,17 @@ public final class DatabaseCopy implements JobHandler {
   }
 
   /**
-   * Emits {@code database.activated} into the now active database's outbox, once the gate is open again. The switch
-   * itself is committed in the master database, so this cannot share its transaction; a failure here is logged, not
-   * fatal to the switch that already happened.
+   * Writes {@code database.activated} into the target's outbox, writes still frozen, just before the master
+   * transaction that makes the target active. The switch and its event live in two databases, so they cannot share a
+   * transaction; written first, the event is in the database that becomes active before it does, so a committed switch
+   * always has it (delivered once the kick, or the deliverer's sweep, reaches the new database). A switch that does
+   * not commit leaves it in a database that is not active, where nothing delivers it, and the next copy into that
+   * database removes it (the target is made equal to the source). Its id comes from the job: a re-run adds none.
    */
-  private Future<JsonObject> activated(UUID tenant, JsonObject details) {
-    return tenantPools.withPool(tenant, pool -> Outbox.emit(vertx, pool, tenant, "database.activated",
-            new JsonObject().put("databaseId", details.getString("databaseId"))
-                .put("previousDatabaseId", details.getString("previousDatabaseId"))))
-        .map(details)
-        .recover(err -> {
-          LOG.warn("tenant {}: database.activated event not recorded: {}", tenant, err.getMessage());
-          return Future.succeededFuture(details);
-        });
+  private Future<Void> recordActivated(JobContext ctx, Row sourceRow, Row targetRow, Pool target) {
+    return Outbox.writeOnce(target, "database.activated", ctx.jobId(), new JsonObject()
+        .put("databaseId", targetRow.getUUID("id").toString())
+        .put("previousDatabaseId", sourceRow.getUUID("id").toString())).mapEmpty();
   }
 
   private Pool pool(DbTarget db) {

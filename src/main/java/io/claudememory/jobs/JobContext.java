@@ -4,6 +4,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a running job knows and may do: its row's identity and parameters, and progress reports, which refresh the
@@ -11,6 +14,9 @@ import java.util.UUID;
  * the job (it was re-queued elsewhere), which stops the handler.
  */
 public final class JobContext {
+  private static final Logger LOG = LoggerFactory.getLogger(JobContext.class);
+  private static final long FIRST_RETRY_MS = 1000;
+  private static final long LAST_RETRY_MS = 60_000;
   private final Vertx vertx;
   private final Jobs jobs;
   private final String nodeId;
@@ -42,6 +48,27 @@ public final class JobContext {
   /** 1 on the first run, more after an interruption. */
   public int attempt() {
     return job.getInteger("attempts");
+  }
+
+  /**
+   * Runs {@code step} until it succeeds, waiting 1 s after a failure, then twice as long each time up to a minute, for
+   * as long as this node runs the job. For a job's last step when its effect must not be lost once the work is done
+   * (the job's webhook event, which lives in another database than the job and so cannot share its transaction):
+   * failing the job there would lose it, while a job still running is re-run elsewhere if this node dies, and that
+   * run repeats the step. So the step is done at least once, and must be idempotent.
+   */
+  public <T> Future<T> untilDone(String what, Supplier<Future<T>> step) {
+    return untilDone(what, step, FIRST_RETRY_MS);
+  }
+
+  private <T> Future<T> untilDone(String what, Supplier<Future<T>> step, long waitMs) {
+    return step.get().recover(err -> {
+      LOG.warn("job {}: {} failed, trying again in {} ms: {}", jobId(), what, waitMs, err.getMessage());
+      // when the master cannot tell, keep trying: giving up would end the job without the step
+      return vertx.timer(waitMs).compose(v -> jobs.owned(jobId(), nodeId).otherwise(true))
+          .compose(owned -> owned ? untilDone(what, step, Math.min(2 * waitMs, LAST_RETRY_MS))
+              : Future.failedFuture(new JobFailure("The job was taken over by another node.")));
+    });
   }
 
   /** Records progress ({@code fraction} in 0..1) and counts so far. */

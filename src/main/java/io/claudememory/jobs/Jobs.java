@@ -51,6 +51,7 @@ public final class Jobs {
       UPDATE jobs SET status = $3, progress = CASE WHEN $3 = 'succeeded' THEN 1 ELSE progress END, result = $4,
         error = $5, finished_at = now(), locked_by = NULL, heartbeat_at = NULL
       WHERE id = $1 AND locked_by = $2 AND status = 'running' RETURNING""" + " " + COLUMNS;
+  static final String OWNED = "SELECT 1 FROM jobs WHERE id = $1 AND locked_by = $2 AND status = 'running'";
   static final String HEARTBEAT = """
       UPDATE jobs SET heartbeat_at = now() WHERE locked_by = $1 AND status = 'running' AND id = ANY($2)""";
   /** $1: a node whose running jobs are all orphans (this node, at start), or null; $2: stale seconds. */
@@ -139,6 +140,11 @@ public final class Jobs {
   Future<JsonObject> finish(UUID jobId, String nodeId, boolean succeeded, JsonObject result, String error) {
     return master.preparedQuery(FINISH).execute(Tuple.of(jobId, nodeId, succeeded ? "succeeded" : "failed",
         result, error)).map(Jobs::single).onSuccess(this::publish);
+  }
+
+  /** Whether {@code nodeId} still runs the job (it was not re-queued and taken up elsewhere). */
+  Future<Boolean> owned(UUID jobId, String nodeId) {
+    return master.preparedQuery(OWNED).execute(Tuple.of(jobId, nodeId)).map(rows -> rows.size() > 0);
   }
 
   Future<Void> heartbeat(String nodeId, List<UUID> running) {

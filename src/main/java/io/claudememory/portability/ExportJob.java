@@ -31,7 +31,10 @@ import java.util.zip.ZipOutputStream;
  * The {@code export} job: streams the scope's rows from one consistent snapshot (a repeatable-read transaction)
  * into a ZIP, encrypted when a passphrase was given, written as {@code <job>.partial} while the SHA-256 is computed;
  * then reads the file back to verify size and digest, renames it and only then publishes it in {@link ExportFiles}
- * and emits {@code export.completed}. Running it again (after an interruption) starts the file over.
+ * and records {@code export.completed} in the tenant's outbox. The event cannot share the master transaction that
+ * publishes the file, so it is written under an id derived from the job and retried until it is recorded before the
+ * job may end ({@link JobContext#untilDone}): recorded whatever fails meanwhile, and only once. Running the job again
+ * (after an interruption) starts the file over.
  */
 public final class ExportJob implements JobHandler {
   public static final String KIND = "export";
@@ -72,9 +75,10 @@ public final class ExportJob implements JobHandler {
             w.size(), w.sha256(), w.encrypted()).map(expires -> ExportFiles.describe(w.fileName(), w.size(),
             w.sha256(), w.encrypted(), expires, ctx.jobId()).put("counts", w.counts())
             .put("format", ctx.params().getString("format")).put("scope", ctx.params().getString("scope"))))
-        .compose(result -> pools.withPool(tenant, pool -> Outbox.emit(ctx.vertx(), pool, tenant, "export.completed",
-            new JsonObject().put("jobId", ctx.jobId().toString()).put("format", result.getString("format"))
-                .put("size", result.getLong("size")).put("sha256", result.getString("sha256"))))
+        .compose(result -> ctx.untilDone("recording export.completed", () -> pools.withPool(tenant, pool ->
+            Outbox.emitOnce(ctx.vertx(), pool, tenant, "export.completed", ctx.jobId(), new JsonObject()
+                .put("jobId", ctx.jobId().toString()).put("format", result.getString("format"))
+                .put("size", result.getLong("size")).put("sha256", result.getString("sha256")))))
             .map(eventId -> result));
   }
 

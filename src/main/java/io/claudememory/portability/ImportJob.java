@@ -29,8 +29,10 @@ import java.util.UUID;
  * file (bad JSON, ZIP bomb, path traversal, a huge field) is refused with nothing imported; the second pass writes
  * each project and each conversation in a transaction of its own ({@link ImportWriter}). The job's result is the
  * report {@code {source, imported, skipped, refused: [{item, reason}]}}; a refused file fails the job with the report
- * as its result. The upload is deleted once the job is over; an interrupted job runs again from the start and skips
- * what it already imported.
+ * as its result. A finished import records {@code import.completed} in the tenant's outbox, retried until it is
+ * (under an id derived from the job: recorded whatever fails meanwhile, and only once; see
+ * {@link JobContext#untilDone}). The upload is deleted once the job is over; an interrupted job runs again from the
+ * start and skips what it already imported.
  */
 public final class ImportJob implements JobHandler {
   public static final String KIND = "import";
@@ -56,14 +58,17 @@ public final class ImportJob implements JobHandler {
   @Override
   public Future<JsonObject> run(JobContext ctx) {
     UUID tenant = ctx.userId();
-    return pools.withPool(tenant, pool -> threads.run(() -> importFile(ctx, pool)))
-        .compose(report -> pools.withPool(tenant, pool -> Outbox.emit(ctx.vertx(), pool, tenant, "import.completed",
-            new JsonObject().put("jobId", ctx.jobId().toString()).put("source", report.getString("source"))
-                .put("imported", report.getJsonObject("imported")))).map(report));
+    Path upload = Path.of(ctx.params().getString("upload"));
+    return pools.withPool(tenant, pool -> threads.run(() -> importFile(ctx, pool, upload)))
+        .compose(report -> ctx.untilDone("recording import.completed", () -> pools.withPool(tenant, pool ->
+            Outbox.emitOnce(ctx.vertx(), pool, tenant, "import.completed", ctx.jobId(), new JsonObject()
+                .put("jobId", ctx.jobId().toString()).put("source", report.getString("source"))
+                .put("imported", report.getJsonObject("imported"))))).map(report))
+        // only now: a run after an interruption before the event was recorded still needs the file
+        .compose(report -> threads.run(() -> Files.deleteIfExists(upload)).map(report));
   }
 
-  private JsonObject importFile(JobContext ctx, Pool pool) throws Exception {
-    Path upload = Path.of(ctx.params().getString("upload"));
+  private JsonObject importFile(JobContext ctx, Pool pool, Path upload) throws Exception {
     if (!Files.exists(upload)) {
       throw new JobFailure("The uploaded file is no longer available; upload it again.");
     }
@@ -87,7 +92,6 @@ public final class ImportJob implements JobHandler {
     } finally {
       Files.deleteIfExists(decrypted);
     }
-    Files.deleteIfExists(upload);
     return report.toJson();
   }
 

@@ -92,10 +92,25 @@ public final class Portability {
             : Future.succeededFuture());
   }
 
-  /** The caller's export or import job; another's, or another kind, is not found. */
+  /**
+   * The caller's export or import job; another's, or another kind, is not found. A finished export's result says
+   * whether its download time is over ({@code expired}: the file is deleted, or about to be).
+   */
   Future<JsonObject> findJob(UUID userId, UUID jobId) {
-    return jobs.findOwn(userId, jobId).compose(job -> job == null || !KINDS.contains(job.getString("kind"))
-        ? Future.failedFuture(ApiException.notFound("The job")) : Future.succeededFuture(job));
+    return jobs.findOwn(userId, jobId).compose(job -> {
+      if (job == null || !KINDS.contains(job.getString("kind"))) {
+        return Future.failedFuture(ApiException.notFound("The job"));
+      }
+      JsonObject result = job.getJsonObject("result");
+      if (!ExportJob.KIND.equals(job.getString("kind")) || !"succeeded".equals(job.getString("status"))
+          || result == null) {
+        return Future.succeededFuture(job);
+      }
+      return files.findOwn(userId, jobId).map(file -> {
+        result.put("expired", file == null || file.gone());
+        return job;
+      });
+    });
   }
 
   /** The file to stream, once the download is audited; 404 when not the caller's or not ready, 410 once expired. */

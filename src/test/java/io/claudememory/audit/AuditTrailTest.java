@@ -1,6 +1,7 @@
 package io.claudememory.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -12,6 +13,7 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URLEncoder;
@@ -24,6 +26,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -167,5 +170,36 @@ class AuditTrailTest {
     List<JsonObject> carols = trail(admin, "?userId=" + carol.id());
     assertEquals(List.of("auth.register"), carols.stream().map(e -> e.getString("action")).toList());
     assertEquals(carol.id().toString(), carols.get(0).getString("userId"));
+  }
+
+  @Test
+  @DisplayName("with scope=all an admin reads every user's security events, failed logins for unknown emails "
+      + "included; anyone else is refused")
+  void adminsReadEveryone() throws Exception {
+    TestUser admin = Users.register(api);
+    TestUser dave = Users.register(api);
+    String requestId = UUID.randomUUID().toString();
+    assertEquals(401, api.send(api.request(HttpMethod.POST, "/api/v1/auth/login", null)
+        .putHeader("X-Request-Id", requestId), new JsonObject().put("email", "nobody-" + requestId + "@example.com")
+        .put("password", "whatever it is").toBuffer()).status());
+    assertEquals(403, api.get("/api/v1/audit?scope=all", dave.accessToken()).status(), "not for a user");
+    try (Connection c = TestDatabase.connect(server.master()); Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE users SET role = 'admin' WHERE id = '" + admin.id() + "'");
+    }
+    assertEquals(400, api.get("/api/v1/audit?scope=everything", admin.accessToken()).status());
+    assertEquals(400, api.get("/api/v1/audit?scope=all&userId=" + dave.id(), admin.accessToken()).status());
+
+    JsonObject anonymous = trail(admin, "?scope=all&action=auth.login_failed&limit=200").stream()
+        .filter(e -> requestId.equals(e.getString("requestId"))).findFirst()
+        .orElseThrow(() -> new AssertionError("the failed login for an unknown email is in the trail"));
+    assertNull(anonymous.getString("userId"), "it belongs to no user");
+    assertEquals("unknown email", anonymous.getJsonObject("details").getString("reason"));
+    List<JsonObject> registered = trail(admin, "?scope=all&action=auth.register&limit=200");
+    assertTrue(registered.stream().anyMatch(e -> dave.id().toString().equals(e.getString("userId"))),
+        "another user's events: " + registered);
+    assertTrue(trail(admin, "?scope=all").stream().allMatch(e -> "security".equals(e.getString("source"))),
+        "data changes stay with their owner");
+    assertTrue(trail(dave, "").stream().allMatch(e -> dave.id().toString().equals(e.getString("userId"))
+        || "data".equals(e.getString("source"))), "a user still reads only their own");
   }
 }

@@ -15,6 +15,7 @@ import io.claudememory.support.TenantSeed;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
+import io.claudememory.support.WebhookReceiver;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.LocalDate;
@@ -133,6 +134,33 @@ class ClaudeGenerationTest {
 
     Awaits.until(() -> "Fake title".equals(seed.conversationRow(conversation).getString("title")), 10_000,
         "the conversation gets a title after its first answer");
+  }
+
+  @Test
+  @DisplayName("the title given after the first answer is a change like any other: a signed conversation.updated "
+      + "webhook and an entry in the audit trail")
+  void titleIsAnEvent() {
+    TestUser ann = Users.register(api);
+    try (WebhookReceiver receiver = new WebhookReceiver()) {
+      ApiClient.Reply hook = api.post("/api/v1/webhooks", ann.accessToken(), new JsonObject()
+          .put("url", receiver.url()).put("events", new JsonArray().add("conversation.updated")));
+      assertEquals(201, hook.status(), hook.body());
+      receiver.secret(hook.data().getString("secret"));
+      String conversation = api.post("/api/v1/conversations", ann.accessToken(), new JsonObject()).data()
+          .getString("id");
+      ApiClient.Reply sent = api.post("/api/v1/conversations/" + conversation + "/messages", ann.accessToken(),
+          new JsonObject().put("content", "Name this conversation"));
+      assertEquals(201, sent.status(), sent.body());
+
+      WebhookReceiver.Received updated = receiver.await(r -> conversation.equals(r.body().getJsonObject("data")
+          .getString("id")), 1, 20).get(0);
+      assertTrue(updated.validSignature(), "the delivery is signed");
+      assertEquals("conversation.updated", updated.body().getString("type"));
+      assertEquals("Fake title", updated.body().getJsonObject("data").getString("title"));
+      assertTrue(api.get("/api/v1/audit?action=conversation.updated", ann.accessToken()).list().stream()
+          .map(JsonObject.class::cast).anyMatch(e -> conversation.equals(e.getString("entityId"))),
+          "the title change is in the audit trail");
+    }
   }
 
   @Test

@@ -4,10 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.claudememory.support.Awaits;
 import io.claudememory.support.TenantData;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
+import io.claudememory.support.WsClient;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
@@ -30,7 +32,7 @@ class ExportImportTest {
 
   @BeforeAll
   static void start() {
-    server = TestServer.start();
+    server = TestServer.start(Map.of("CMB_EXPORT_EXPIRY_SWEEP_SECONDS", "1"));
     client = new PortabilityClient(server.client());
   }
 
@@ -154,6 +156,23 @@ class ExportImportTest {
   }
 
   @Test
+  @DisplayName("an export's progress is pushed to its owner's sockets as notification frames, up to its success")
+  void progressOnSockets() {
+    TestUser ann = seededUser();
+    try (WsClient ws = WsClient.connect(server.app().vertx(), server.port(), ann.accessToken())) {
+      ws.expect("ready");
+      String id = client.export(ann.accessToken(), new JsonObject()).getString("id");
+      JsonObject job = ws.expect(f -> "notification".equals(f.getString("type"))
+          && "job.progress".equals(f.getJsonObject("data").getString("type"))
+          && id.equals(f.getJsonObject("data").getJsonObject("job").getString("id"))
+          && "succeeded".equals(f.getJsonObject("data").getJsonObject("job").getString("status")),
+          "the notification that export " + id + " succeeded").getJsonObject("data").getJsonObject("job");
+      assertEquals(1.0, job.getDouble("progress"));
+      assertEquals("/api/v1/export/download/" + id, job.getJsonObject("result").getString("downloadUrl"));
+    }
+  }
+
+  @Test
   @DisplayName("another user gets 404 for someone's export job and download")
   void isolation() throws Exception {
     TestUser ann = seededUser();
@@ -166,27 +185,29 @@ class ExportImportTest {
   }
 
   @Test
-  @DisplayName("once its download time is over, an export answers 410 Gone and its file is deleted")
+  @DisplayName("once its download time is over, the periodic sweep alone deletes an export's file; the job then says "
+      + "it expired and the download answers 410 Gone")
   void expiry() throws Exception {
     TestUser ann = seededUser();
     JsonObject job = client.export(ann.accessToken(), new JsonObject());
+    assertFalse(job.getJsonObject("result").getBoolean("expired"), job.encode());
+    String id = job.getString("id");
     java.nio.file.Path file;
     try (java.sql.Connection c = io.claudememory.support.TestDatabase.connect(server.master());
          java.sql.Statement s = c.createStatement()) {
-      var rs = s.executeQuery("SELECT path FROM export_files WHERE job_id = '" + job.getString("id") + "'");
+      var rs = s.executeQuery("SELECT path FROM export_files WHERE job_id = '" + id + "'");
       rs.next();
       file = java.nio.file.Path.of(rs.getString(1));
-      s.executeUpdate("UPDATE export_files SET expires_at = now() - interval '1 second' WHERE job_id = '"
-          + job.getString("id") + "'");
+      assertTrue(java.nio.file.Files.exists(file));
+      // the download time passes (the shortest configurable is an hour)
+      s.executeUpdate("UPDATE export_files SET expires_at = now() - interval '1 second' WHERE job_id = '" + id + "'");
     }
-    assertTrue(java.nio.file.Files.exists(file));
-    var gone = server.client().get("/api/v1/export/download/" + job.getString("id"), ann.accessToken());
+    Awaits.until(() -> !java.nio.file.Files.exists(file), 10_000,
+        "the sweep (every second here) deletes the expired file, with no download asking for it");
+    JsonObject expired = client.awaitJob(ann.accessToken(), id, 10);
+    assertTrue(expired.getJsonObject("result").getBoolean("expired"), expired.encode());
+    var gone = server.client().get("/api/v1/export/download/" + id, ann.accessToken());
     assertEquals(410, gone.status(), gone.body());
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (java.nio.file.Files.exists(file) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertFalse(java.nio.file.Files.exists(file), "the expired file was deleted");
   }
 
   static Map<String, String> unzip(byte[] zip) throws Exception {

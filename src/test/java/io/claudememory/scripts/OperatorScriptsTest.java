@@ -1,20 +1,37 @@
 package io.claudememory.scripts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.claudememory.portability.DecryptExport;
+import io.claudememory.portability.PortabilityTestAccess;
 import io.claudememory.support.ApiClient.Reply;
+import io.claudememory.support.TenantData;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 @DisplayName("Operator scripts: --help everywhere, create-admin, api-key and seed against a running node")
 class OperatorScriptsTest {
@@ -85,6 +102,63 @@ class OperatorScriptsTest {
         "scripts/api-key", "--email", ann.email(), "--name", "x");
     assertNotEquals(0, wrong.exit());
     assertTrue(wrong.output().contains("401"), wrong.output());
+  }
+
+  @Test
+  @DisplayName("decrypt-export turns an encrypted export into the ZIP an unencrypted export gives, and a wrong "
+      + "passphrase into a clear error, a non-zero exit and no file")
+  void decryptExport(@TempDir Path dir) throws Exception {
+    TestUser ann = Users.register(server.client());
+    TenantData.seedAccount(TenantData.of(server, ann.id()));
+    PortabilityTestAccess portability = new PortabilityTestAccess(server.client());
+    JsonObject csv = new JsonObject().put("format", "csv");
+    Buffer plain = portability.download(ann.accessToken(), portability.export(ann.accessToken(), csv)
+        .getString("id"));
+    Buffer sealed = portability.download(ann.accessToken(), portability.export(ann.accessToken(), csv.copy()
+        .put("passphrase", "correct horse 42")).getString("id"));
+    Path encrypted = Files.write(dir.resolve("export.zip.cmbx"), sealed.getBytes());
+    Map<String, String> scriptEnv = new java.util.HashMap<>(Map.of("CMB_JAR", classpathJar(dir).toString(),
+        "PATH", Path.of(System.getProperty("java.home"), "bin") + ":" + System.getenv("PATH")));
+
+    scriptEnv.put("EXPORT_PASSPHRASE", "correct horse 42");
+    ScriptRunner.Result decrypted = ScriptRunner.run(scriptEnv, "scripts/decrypt-export", encrypted.toString(),
+        dir.resolve("export.zip").toString());
+    assertEquals(0, decrypted.exit(), decrypted.output());
+    assertEquals(entries(plain.getBytes()), entries(Files.readAllBytes(dir.resolve("export.zip"))),
+        "the same files with the same content as the unencrypted export");
+
+    scriptEnv.put("EXPORT_PASSPHRASE", "wrong passphrase");
+    ScriptRunner.Result wrong = ScriptRunner.run(scriptEnv, "scripts/decrypt-export", encrypted.toString(),
+        dir.resolve("wrong.zip").toString());
+    assertNotEquals(0, wrong.exit());
+    assertTrue(wrong.output().contains("decrypt-export: The passphrase is wrong or the file was altered."),
+        wrong.output());
+    assertFalse(Files.exists(dir.resolve("wrong.zip")) || Files.exists(dir.resolve("wrong.zip.partial")),
+        "nothing is left behind");
+  }
+
+  /**
+   * What the script runs as its jar ({@code CMB_JAR}): a jar holding only a manifest whose {@code Class-Path} is the
+   * compiled classes, so the test runs the script itself without the shaded jar being built.
+   */
+  private static Path classpathJar(Path dir) throws Exception {
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    manifest.getMainAttributes().put(Attributes.Name.CLASS_PATH, Path.of(DecryptExport.class.getProtectionDomain()
+        .getCodeSource().getLocation().toURI()).toUri().toString());
+    Path jar = dir.resolve("classpath.jar");
+    new JarOutputStream(Files.newOutputStream(jar), manifest).close();
+    return jar;
+  }
+
+  private static Map<String, String> entries(byte[] zip) throws Exception {
+    Map<String, String> files = new TreeMap<>();
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+      for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+        files.put(e.getName(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    }
+    return files;
   }
 
   @Test

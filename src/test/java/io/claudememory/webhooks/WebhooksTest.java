@@ -6,15 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.claudememory.portability.PortabilityTestAccess;
 import io.claudememory.support.ApiClient;
+import io.claudememory.support.ExternalDatabases;
+import io.claudememory.support.Jobs;
 import io.claudememory.support.TenantData;
+import io.claudememory.support.TestDatabase;
 import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.claudememory.support.WebhookReceiver;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -283,11 +290,72 @@ class WebhooksTest {
         + "/redeliver", ann.accessToken(), null);
     assertEquals(202, again.status(), again.body());
     assertEquals(2, receiver.await(r -> r.id().equals(eventId), 2, 10).size(), "sent again, same webhook-id");
+  }
 
-    JsonObject export = new io.claudememory.portability.PortabilityTestAccess(api()).export(ann.accessToken());
-    WebhookReceiver.Received completed = receiver.await(r -> "export.completed".equals(r.body().getString("type"))
-        && export.getString("id").equals(r.body().getJsonObject("data").getString("jobId")), 1, 20).get(0);
-    assertTrue(completed.validSignature());
+  @Test
+  @DisplayName("a finished export and a finished import are delivered signed, once, even when recording the event "
+      + "failed at first")
+  void jobEvents() throws Exception {
+    TestUser ann = Users.register(api());
+    subscribe(api(), ann, receiver.url(), "export.completed", "import.completed");
+    // the first try to record each job event fails, as when the tenant database is briefly out of reach
+    try (Connection c = TestDatabase.connect(TenantData.of(server, ann.id())); Statement s = c.createStatement()) {
+      s.execute("""
+          CREATE SEQUENCE job_event_tries;
+          GRANT USAGE ON SEQUENCE job_event_tries TO PUBLIC;
+          CREATE FUNCTION fail_first_try() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NEW.type IN ('export.completed', 'import.completed') AND nextval('job_event_tries') % 2 = 1 THEN
+              RAISE EXCEPTION 'injected failure';
+            END IF;
+            RETURN NEW;
+          END $$;
+          CREATE TRIGGER fail_first_try BEFORE INSERT ON webhook_outbox
+            FOR EACH ROW EXECUTE FUNCTION fail_first_try()""");
+    }
+    PortabilityTestAccess portability = new PortabilityTestAccess(api());
+
+    JsonObject export = portability.export(ann.accessToken());
+    assertEquals("succeeded", export.getString("status"), export.encode());
+    WebhookReceiver.Received exported = receiver.await(r -> export.getString("id")
+        .equals(r.body().getJsonObject("data").getString("jobId")), 1, 20).get(0);
+    assertEquals("export.completed", exported.body().getString("type"));
+    assertTrue(exported.validSignature(), "signed");
+    assertEquals(export.getJsonObject("result").getString("sha256"),
+        exported.body().getJsonObject("data").getString("sha256"));
+
+    JsonObject imported = portability.importFile(ann.accessToken(), "conversations.json",
+        Buffer.buffer("[{\"uuid\": \"c1\", \"name\": \"Hi\", \"chat_messages\": []}]"));
+    assertEquals("succeeded", imported.getString("status"), imported.encode());
+    WebhookReceiver.Received done = receiver.await(r -> imported.getString("id")
+        .equals(r.body().getJsonObject("data").getString("jobId")), 1, 20).get(0);
+    assertEquals("import.completed", done.body().getString("type"));
+    assertTrue(done.validSignature(), "signed");
+    assertEquals(1L, done.body().getJsonObject("data").getJsonObject("imported").getLong("conversations"));
+    assertEquals(2, receiver.received(r -> r.id().equals(exported.id()) || r.id().equals(done.id())).size(),
+        "one delivery per job");
+  }
+
+  @Test
+  @DisplayName("switching to another database is delivered as database.activated, signed, once")
+  void databaseActivated() {
+    TestUser ann = Users.register(api());
+    subscribe(api(), ann, receiver.url(), "database.activated");
+    // /database is documented at merge; its replies are not held to the contract here
+    ApiClient raw = api().withoutContractCheck();
+    String db = raw.post("/api/v1/database", ann.accessToken(), ExternalDatabases.create(server.scope())
+        .body("Mine")).data().getString("id");
+    ApiClient.Reply started = raw.post("/api/v1/database/" + db + "/activate", ann.accessToken(), new JsonObject());
+    assertEquals(202, started.status(), started.body());
+    JsonObject job = Jobs.awaitFinished(raw, ann.accessToken(), started.data().getString("id"), 90);
+    assertEquals("succeeded", job.getString("status"), job.encode());
+
+    WebhookReceiver.Received activated = receiver.await(r -> "database.activated".equals(r.body().getString("type"))
+        && db.equals(r.body().getJsonObject("data").getString("databaseId")), 1, 20).get(0);
+    assertTrue(activated.validSignature(), "signed");
+    assertEquals(job.getJsonObject("result").getString("previousDatabaseId"),
+        activated.body().getJsonObject("data").getString("previousDatabaseId"));
+    assertEquals(1, receiver.received(r -> r.id().equals(activated.id())).size(), "delivered once");
   }
 
   @Test
