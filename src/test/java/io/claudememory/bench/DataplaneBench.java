@@ -92,7 +92,7 @@ public final class DataplaneBench {
   private static JsonObject throughput(BenchArgs args, Path results) throws Exception {
     int concurrency = args.number("concurrency", 64);
     int seconds = args.number("seconds", 15);
-    int warmup = args.number("warmup-seconds", 5);
+    int warmup = args.number("warmup-seconds", 10);
     int pageMessages = args.number("page-messages", 200);
     int searchMessages = args.number("search-messages", 100_000);
     int perConversation = 100;
@@ -271,7 +271,7 @@ public final class DataplaneBench {
     int poolSize = args.number("tenant-pool-size", 1);
     int concurrency = args.number("concurrency", 64);
     int seconds = args.number("pool-seconds", 20);
-    int warmup = args.number("warmup-seconds", 5);
+    int warmup = args.number("warmup-seconds", 10);
     int registerConcurrency = args.number("register-concurrency", 4);
     String adminUrl = args.text("pool-admin-url", args.text("admin-url",
         "postgresql://postgres@127.0.0.1:5432/postgres"));

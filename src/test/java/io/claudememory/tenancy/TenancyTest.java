@@ -17,6 +17,7 @@ import io.claudememory.support.TestServer;
 import io.claudememory.support.Users;
 import io.claudememory.support.Users.TestUser;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.core.buffer.Buffer;
@@ -212,6 +213,37 @@ class TenancyTest {
   }
 
   @Test
+  @DisplayName("transactions holding every connection meant for them do not hold up single statements, which share "
+      + "a pipelined connection of their own")
+  void statementsPassBusyTransactions() throws Exception {
+    TestUser ann = Users.register(api);
+    String database = currentDatabase(ann.id());
+    // The default tenant pool of 4 is 3 connections for transactions and 1 pipelined: one transaction more than
+    // there are connections for them, so that with a plain pool of 4 every connection would be taken.
+    Promise<Void> release = Promise.promise();
+    List<Future<Void>> held = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      held.add(pools().withPool(ann.id(), pool -> pool.withTransaction(conn -> conn.query("SELECT 1").execute()
+          .compose(rows -> release.future()))));
+    }
+    try {
+      Awaits.until(() -> connections(database, "idle in transaction") == 3, 10_000,
+          "three transactions hold the connections for transactions");
+      List<Future<String>> reads = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        reads.add(pools().withPool(ann.id(), pool -> pool.preparedQuery("SELECT current_database()").execute()
+            .map(rows -> rows.iterator().next().getString(0))));
+      }
+      Future.all(reads).await(10, TimeUnit.SECONDS);
+      assertTrue(held.stream().noneMatch(Future::isComplete), "the transactions were still open meanwhile");
+      assertTrue(connections(database) <= 4, "within the tenant pool size: " + connections(database));
+    } finally {
+      release.complete();
+    }
+    Future.all(held).await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
   @DisplayName("a tenant database behind the current schema is migrated before first use")
   void migratesBeforeFirstUse() throws Exception {
     TestUser ann = Users.register(api);
@@ -253,9 +285,17 @@ class TenancyTest {
 
   /** Sessions open on {@code database}, as PostgreSQL counts them. */
   private static int connections(String database) {
+    return connections(database, null);
+  }
+
+  /** Sessions on {@code database}, in {@code state} ({@code pg_stat_activity.state}) unless that is null. */
+  private static int connections(String database, String state) {
     try (Connection c = TestDatabase.connect(server.master());
-         PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE datname = ?")) {
+         PreparedStatement s = c.prepareStatement(
+             "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND (?::text IS NULL OR state = ?)")) {
       s.setString(1, database);
+      s.setString(2, state);
+      s.setString(3, state);
       try (ResultSet rs = s.executeQuery()) {
         rs.next();
         return rs.getInt(1);

@@ -282,22 +282,31 @@ public final class TenantPools {
     return pools.get(tenant) == entry;
   }
 
+  /**
+   * Opens the tenant's pool: {@code poolSize} connections in all. From two on, a quarter of them (rounded, at least
+   * one) carry pipelined single statements and the rest transactions ({@link PipelinedPool}): one pipelined
+   * connection serves many reads at once, while each transaction holds a connection for several round trips.
+   */
   private Future<Pool> open(UUID tenant, Entry entry) {
     created.increment();
     return directory.activeDatabase(tenant).compose(db -> {
-      Pool pool = PgBuilder.pool()
-          .with(new PoolOptions().setMaxSize(poolSize).setMaxWaitQueueSize(256)
-              .setEventLoopSize(Math.min(poolSize, eventLoops)).setConnectionTimeout(connectTimeoutMs)
-              .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS))
+      int pipelined = (poolSize + 2) / 4;
+      Pool connections = PgBuilder.pool().with(poolOptions(poolSize - pipelined))
           .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs))
-          .connectingTo(db.target().connectOptions())
-          .using(vertx)
-          .build();
+          .connectingTo(db.target().connectOptions()).using(vertx).build();
+      Pool pool = pipelined == 0 ? connections : new PipelinedPool(PgBuilder.client().with(poolOptions(pipelined))
+          .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs))
+          .connectingTo(db.target().connectOptions()).using(vertx).build(), connections);
       // The first query proves the database is reachable before anyone relies on the pool.
       return pool.query("SELECT 1").execute()
           .<Pool>map(rows -> pool)
           .onFailure(err -> pool.close());
     });
+  }
+
+  private PoolOptions poolOptions(int size) {
+    return new PoolOptions().setMaxSize(size).setMaxWaitQueueSize(256).setEventLoopSize(Math.min(size, eventLoops))
+        .setConnectionTimeout(connectTimeoutMs).setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   /** Removes least recently used pools with nothing in flight until the bound holds. Caller holds the lock. */
