@@ -371,7 +371,9 @@ public final class Application {
     return vertx.deployVerticle(() -> new HttpVerticle(router::build, router.invalidRequests(), options,
             http.shutdownGraceSeconds()), new DeploymentOptions().setInstances(instances))
         .onSuccess(id -> {
-          closers.push(() -> vertx.undeploy(id));
+          // Stopped servers take no new requests; those whose clients left are still running, and finish first.
+          closers.push(() -> vertx.undeploy(id).compose(v -> router.inFlight().drained(vertx,
+              http.shutdownGraceSeconds() * 1000L)));
           closers.push(realtime::closeSockets);
         });
   }

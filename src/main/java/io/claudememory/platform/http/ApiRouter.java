@@ -14,10 +14,10 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * Assembles the router: request ids, access log, security headers and the refusal of undecodable URIs first, CORS
- * (listed origins only), the per-address rate limit, a bounded body reader, every capability's routes under
- * {@code /api/v1}, the few routes outside it (the API docs) at the root, and one failure handler for everything (404
- * and 405 included).
+ * Assembles the router: the count of requests in flight, request ids, access log, security headers and the refusal
+ * of undecodable URIs first, CORS (listed origins only), the per-address rate limit, a bounded body reader, every
+ * capability's routes under {@code /api/v1}, the few routes outside it (the API docs) at the root, and one failure
+ * handler for everything (404 and 405 included).
  */
 public final class ApiRouter {
   private final List<Consumer<Router>> groups;
@@ -28,6 +28,7 @@ public final class ApiRouter {
   private final Handler<RoutingContext> rateLimit;
   private final Set<String> streamedBodies;
   private final List<BiConsumer<Vertx, Router>> socketGroups;
+  private final InFlightRequests inFlight = new InFlightRequests();
 
   /**
    * {@code groups} mount under {@code /api/v1}; {@code rootGroups} on the root router, with full paths.
@@ -52,7 +53,7 @@ public final class ApiRouter {
 
   public Router build(Vertx vertx) {
     Router root = Router.router(vertx);
-    root.route().handler(new RequestIds()).handler(new AccessLog()).handler(new SecurityHeaders(production))
+    root.route().handler(inFlight).handler(new RequestIds()).handler(new AccessLog()).handler(new SecurityHeaders(production))
         .handler(new RequestTargets());
     socketGroups.forEach(group -> group.accept(vertx, root));
     // With no origin listed there is no CORS at all (same origin only): an empty CorsHandler would allow "*".
@@ -95,6 +96,11 @@ public final class ApiRouter {
     root.errorHandler(404, ctx -> FailureHandler.send(ctx, FailureHandler.fromStatus(404, null)));
     root.errorHandler(405, ctx -> FailureHandler.send(ctx, FailureHandler.fromStatus(405, null)));
     return root;
+  }
+
+  /** The requests being handled by the routers this builds, on every event loop. */
+  public InFlightRequests inFlight() {
+    return inFlight;
   }
 
   /** The server's answer to requests its HTTP decoder refuses, before any route (see {@link InvalidRequests}). */

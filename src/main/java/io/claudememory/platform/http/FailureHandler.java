@@ -39,7 +39,12 @@ public final class FailureHandler implements Handler<RoutingContext> {
   /** Writes a problem; used by this handler and by the router's 404/405 handlers. */
   public static void send(RoutingContext ctx, ApiException problem) {
     HttpServerResponse response = ctx.response();
-    if (response.ended() || response.closed()) {
+    if (response.ended()) {
+      return;
+    }
+    if (response.closed()) {
+      // The client left: nothing reaches it, but ending says the request's handling is over (InFlightRequests).
+      response.end();
       return;
     }
     if (response.headWritten()) {
