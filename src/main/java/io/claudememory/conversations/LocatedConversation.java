@@ -23,7 +23,7 @@ record LocatedConversation(UUID tenant, Row row) {
   }
 
   private static Future<LocatedConversation> read(TenantPools tenants, UUID tenant, UUID id) {
-    return tenants.withPool(tenant, pool -> pool.preparedQuery(ConversationsSql.BY_ID).execute(Tuple.of(id)))
+    return tenants.withReads(tenant, reads -> reads.preparedQuery(ConversationsSql.BY_ID).execute(Tuple.of(id)))
         .map(rows -> rows.size() == 0 ? null : new LocatedConversation(tenant, rows.iterator().next()));
   }
 }

@@ -11,8 +11,8 @@ import io.claudememory.projects.Grant;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.util.HashSet;
 import java.util.Set;
@@ -86,14 +86,14 @@ public final class MessageService {
   /** The branch ending at {@code leafId} (default: the current leaf), in seq order, after seq {@code afterSeq}. */
   public Future<Page> branch(UUID caller, UUID conversationId, UUID leafId, long afterSeq, int limit) {
     return LocatedConversation.find(tenants, access, caller, conversationId).compose(found ->
-        tenants.withPool(found.tenant(), pool -> {
+        tenants.withReads(found.tenant(), reads -> {
           Future<UUID> leaf = leafId != null
-              ? pool.preparedQuery(ConversationsSql.MESSAGE_EXISTS).execute(Tuple.of(leafId, conversationId))
+              ? reads.preparedQuery(ConversationsSql.MESSAGE_EXISTS).execute(Tuple.of(leafId, conversationId))
                   .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("The message"))
                       : Future.succeededFuture(leafId))
               : Future.succeededFuture(found.row().getUUID("current_leaf_id"));
           return leaf.compose(from -> from == null ? Future.succeededFuture(new Page(new JsonArray(), null))
-              : readBranch(pool, found.row().getBoolean("branched"), conversationId, from, afterSeq, limit));
+              : readBranch(reads, found.row().getBoolean("branched"), conversationId, from, afterSeq, limit));
         }));
   }
 
@@ -101,9 +101,9 @@ public final class MessageService {
    * A conversation read as linear stays linear up to the seq it had then: a later fork adds messages with higher seqs
    * than any before, beyond every page of a leaf read earlier.
    */
-  private static Future<Page> readBranch(Pool pool, boolean branched, UUID conversationId, UUID leaf, long afterSeq,
-      int limit) {
-    return pool.preparedQuery(branched ? ConversationsSql.BRANCH_PAGE : ConversationsSql.LINEAR_PAGE)
+  private static Future<Page> readBranch(SqlClient reads, boolean branched, UUID conversationId, UUID leaf,
+      long afterSeq, int limit) {
+    return reads.preparedQuery(branched ? ConversationsSql.BRANCH_PAGE : ConversationsSql.LINEAR_PAGE)
         .execute(Tuple.of(conversationId, leaf, afterSeq,
         limit + 1)).map(rows -> {
           JsonArray data = new JsonArray();

@@ -213,13 +213,13 @@ class TenancyTest {
   }
 
   @Test
-  @DisplayName("transactions holding every connection meant for them do not hold up single statements, which share "
+  @DisplayName("work holding every plain connection of a tenant's pool does not hold up its short reads, which share "
       + "a pipelined connection of their own")
   void statementsPassBusyTransactions() throws Exception {
     TestUser ann = Users.register(api);
     String database = currentDatabase(ann.id());
-    // The default tenant pool of 4 is 3 connections for transactions and 1 pipelined: one transaction more than
-    // there are connections for them, so that with a plain pool of 4 every connection would be taken.
+    // The default tenant pool of 4 is 3 plain connections and 1 pipelined: one transaction more than there are plain
+    // connections, so that with a plain pool of 4 every connection would be taken.
     Promise<Void> release = Promise.promise();
     List<Future<Void>> held = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
@@ -228,10 +228,10 @@ class TenancyTest {
     }
     try {
       Awaits.until(() -> connections(database, "idle in transaction") == 3, 10_000,
-          "three transactions hold the connections for transactions");
+          "three transactions hold the plain connections");
       List<Future<String>> reads = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
-        reads.add(pools().withPool(ann.id(), pool -> pool.preparedQuery("SELECT current_database()").execute()
+        reads.add(pools().withReads(ann.id(), client -> client.preparedQuery("SELECT current_database()").execute()
             .map(rows -> rows.iterator().next().getString(0))));
       }
       Future.all(reads).await(10, TimeUnit.SECONDS);

@@ -11,14 +11,13 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 
 /**
- * A tenant's pool as its callers see it, made of two parts: single statements ({@code query}, {@code preparedQuery})
- * go to a pooled client whose connections pipeline them, many in flight on each connection; connections handed out
- * ({@code getConnection}, hence {@code withConnection} and {@code withTransaction}) come from a plain pool.
+ * A tenant's pool with a pipelined client beside it ({@link #reads}): a plain pool's connection carries one statement
+ * at a time, so a busy tenant's reads waited for one of its few connections a round trip at a time; pipelined, the
+ * reads of many requests share a connection, with fewer system calls on both sides.
  *
- * <p>Why: a plain pool connection carries one statement at a time, so a tenant's reads waited for a connection a round
- * trip at a time, and a tenant pool of 4 capped a busy tenant well below what the database and the node could serve.
- * Pipelined, the statements of many requests share a connection, with fewer system calls on both sides. Statements
- * sent one by one through a pool never shared a session anyway, so nothing depends on which connection runs them.
+ * <p>The pipelined client is for short reads only ({@link TenantPools#withReads}): its connection runs what it is
+ * given in order, so one statement that waits (for a lock, say) holds up every statement behind it. Everything else,
+ * the {@link Pool} methods, runs on the plain pool as before.
  */
 final class PipelinedPool implements Pool {
   private final SqlClient statements;
@@ -34,19 +33,24 @@ final class PipelinedPool implements Pool {
     return connections.getConnection();
   }
 
+  /** The pipelined client, for short reads. */
+  SqlClient reads() {
+    return statements;
+  }
+
   @Override
   public Query<RowSet<Row>> query(String sql) {
-    return statements.query(sql);
+    return connections.query(sql);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-    return statements.preparedQuery(sql);
+    return connections.preparedQuery(sql);
   }
 
   @Override
   public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
-    return statements.preparedQuery(sql, options);
+    return connections.preparedQuery(sql, options);
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.PoolOptions;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -146,6 +147,15 @@ public final class TenantPools {
       }
     }).recover(err -> Future.failedFuture(isBusy(err) ? busy() : isConnectionFailure(err) ? unreachable(breakerNanos)
         : err));
+  }
+
+  /**
+   * Runs {@code reads} (short read-only statements, such as a conversation by id or a page of its messages) on the
+   * tenant's pipelined client, which serves many at once on one connection; like {@link #withPool} in every other way.
+   * A statement that could wait (for a lock) or run long does not belong here: it would hold up the reads behind it.
+   */
+  public <T> Future<T> withReads(UUID tenant, Function<SqlClient, Future<T>> reads) {
+    return withPool(tenant, pool -> reads.apply(pool instanceof PipelinedPool pipelined ? pipelined.reads() : pool));
   }
 
   private <T> Future<T> afterGate(UUID tenant, Gate gate, Function<Pool, Future<T>> work) {
@@ -284,8 +294,8 @@ public final class TenantPools {
 
   /**
    * Opens the tenant's pool: {@code poolSize} connections in all. From two on, a quarter of them (rounded, at least
-   * one) carry pipelined single statements and the rest transactions ({@link PipelinedPool}): one pipelined
-   * connection serves many reads at once, while each transaction holds a connection for several round trips.
+   * one) pipeline short reads ({@link #withReads}, {@link PipelinedPool}) and the rest serve everything else: one
+   * pipelined connection serves many reads at once, while a transaction holds a connection for several round trips.
    */
   private Future<Pool> open(UUID tenant, Entry entry) {
     created.increment();
