@@ -368,12 +368,15 @@ public final class Application {
         .setCompressionSupported(true).setIdleTimeout(120)
         .setWebSocketSubProtocols(List.of("bearer")).setMaxWebSocketFrameSize(wsCap).setMaxWebSocketMessageSize(wsCap);
     int instances = http.instances() > 0 ? http.instances() : eventLoops;
-    return vertx.deployVerticle(() -> new HttpVerticle(router::build, router.invalidRequests(), options,
-            http.shutdownGraceSeconds()), new DeploymentOptions().setInstances(instances))
+    return vertx.deployVerticle(() -> new HttpVerticle(router::build, router.invalidRequests(), router.inFlight(),
+            options, http.shutdownGraceSeconds()), new DeploymentOptions().setInstances(instances))
         .onSuccess(id -> {
-          // Stopped servers take no new requests; those whose clients left are still running, and finish first.
-          closers.push(() -> vertx.undeploy(id).compose(v -> router.inFlight().drained(vertx,
-              http.shutdownGraceSeconds() * 1000L)));
+          closers.push(() -> vertx.undeploy(id).onSuccess(v -> {
+            if (router.inFlight().count() > 0) {
+              LOG.warn("node {}: {} requests were still running when the grace period ended", config.nodeId(),
+                  router.inFlight().count());
+            }
+          }));
           closers.push(realtime::closeSockets);
         });
   }

@@ -8,6 +8,7 @@ import io.claudememory.platform.crypto.SecretBox;
 import io.claudememory.platform.db.DbTarget;
 import io.claudememory.platform.db.Migrations;
 import io.claudememory.platform.db.TenantPools;
+import io.claudememory.platform.http.InFlightRequests;
 import io.claudememory.support.ApiClient;
 import io.claudememory.support.Awaits;
 import io.claudememory.support.Problems;
@@ -21,6 +22,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -241,6 +245,62 @@ class TenancyTest {
       release.complete();
     }
     Future.all(held).await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @DisplayName("at shutdown, work still running on a tenant pool opened by a request finishes: stopping the HTTP "
+      + "servers does not close the pool under it")
+  void shutdownLetsPoolWorkFinish() throws Exception {
+    TestServer node = TestServer.start(server.scope(), Map.of());
+    try {
+      TestUser ann = Users.register(node.client());
+      // The pool opens on the request's context, an HTTP verticle's.
+      assertEquals(200, node.client().get("/api/v1/conversations", ann.accessToken()).status());
+      Future<String> running = node.app().tenantPools().withPool(ann.id(), pool ->
+          pool.query("SELECT current_database() FROM pg_sleep(1)").execute()
+              .map(rows -> rows.iterator().next().getString(0)));
+      Future<Void> stopped = node.app().stop();
+      assertEquals(tenantTarget(ann.id()).database(), running.await(20, TimeUnit.SECONDS), "the query finished");
+      stopped.await(30, TimeUnit.SECONDS);
+    } finally {
+      node.stopNode();
+    }
+  }
+
+  @Test
+  @DisplayName("at shutdown, a request whose client has left is handled to its end before the node stops")
+  void shutdownWaitsForAbandonedRequests() throws Exception {
+    TestServer node = TestServer.start(server.scope(), Map.of());
+    try {
+      TestUser ann = Users.register(node.client());
+      InFlightRequests inFlight = node.app().routes().inFlight();
+      // Reading projects waits while the table is locked: the request is held in its handler.
+      try (Connection lock = TestDatabase.connect(tenantTarget(ann.id()))) {
+        lock.setAutoCommit(false);
+        lock.createStatement().execute("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE");
+        try (Socket client = new Socket("127.0.0.1", node.port())) {
+          client.getOutputStream().write(("GET /api/v1/projects HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer "
+              + ann.accessToken() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          Awaits.until(() -> inFlight.count() == 1, 10_000, "the request is being handled");
+        }
+        Future<Void> stopped = node.app().stop();
+        Awaits.until(() -> !accepts(node.port()), 10_000, "the server takes no new connections");
+        assertEquals(1, inFlight.count(), "the request whose client left is still running");
+        lock.rollback();
+        Awaits.until(() -> inFlight.count() == 0, 5_000, "it finishes once the table is free, before the grace ends");
+        stopped.await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      node.stopNode();
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket probe = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException refused) {
+      return false;
+    }
   }
 
   @Test

@@ -8,11 +8,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlClient;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -57,6 +60,13 @@ public final class TenantPools {
   private boolean closing;
   private final Map<UUID, Long> brokenUntil = new ConcurrentHashMap<>();
   private final Map<UUID, Gate> gates = new HashMap<>();
+  /**
+   * Where pools are built. Vert.x closes a client with the deployment whose context built it, and pools open on the
+   * first request of a tenant, on an HTTP verticle's context: undeploying the HTTP verticles at shutdown closed them
+   * under the work still running. Built on this context, which belongs to no deployment, they live until
+   * {@link #close}.
+   */
+  private final ContextInternal home;
   private final Counter created;
   private final Counter failures;
   private final long sweeper;
@@ -97,6 +107,7 @@ public final class TenantPools {
     this.breakerNanos = settings.breakerOpenSeconds() * 1_000_000_000L;
     this.connectTimeoutMs = settings.connectTimeoutMs();
     this.eventLoops = settings.eventLoops();
+    this.home = ((VertxInternal) vertx).createEventLoopContext();
     Gauge.builder("cmb_tenant_pools_open", this, TenantPools::openCount)
         .description("Tenant database pools open on this node").register(metrics);
     Gauge.builder("cmb_tenant_pools_failing", this, TenantPools::failingCount)
@@ -300,18 +311,22 @@ public final class TenantPools {
   private Future<Pool> open(UUID tenant, Entry entry) {
     created.increment();
     return directory.activeDatabase(tenant).compose(db -> {
-      int pipelined = (poolSize + 2) / 4;
-      Pool connections = PgBuilder.pool().with(poolOptions(poolSize - pipelined))
-          .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs))
-          .connectingTo(db.target().connectOptions()).using(vertx).build();
-      Pool pool = pipelined == 0 ? connections : new PipelinedPool(PgBuilder.client().with(poolOptions(pipelined))
-          .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs))
-          .connectingTo(db.target().connectOptions()).using(vertx).build(), connections);
+      Promise<Pool> built = home.promise();
+      home.runOnContext(v -> built.complete(build(db.target().connectOptions())));
       // The first query proves the database is reachable before anyone relies on the pool.
-      return pool.query("SELECT 1").execute()
+      return built.future().compose(pool -> pool.query("SELECT 1").execute()
           .<Pool>map(rows -> pool)
-          .onFailure(err -> pool.close());
+          .onFailure(err -> pool.close()));
     });
+  }
+
+  private Pool build(PgConnectOptions target) {
+    int pipelined = (poolSize + 2) / 4;
+    Pool connections = PgBuilder.pool().with(poolOptions(poolSize - pipelined))
+        .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs)).connectingTo(target).using(vertx).build();
+    return pipelined == 0 ? connections : new PipelinedPool(PgBuilder.client().with(poolOptions(pipelined))
+        .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs)).connectingTo(target).using(vertx).build(),
+        connections);
   }
 
   private PoolOptions poolOptions(int size) {
