@@ -95,6 +95,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -382,8 +383,9 @@ public final class Application {
   }
 
   /**
-   * Drains and stops: readiness goes down, HTTP servers stop accepting and let in-flight requests finish (bounded by
-   * the grace period), then everything closes in reverse order of opening. Idempotent.
+   * Drains and stops: readiness goes down and, for the drain delay, requests are still served; then HTTP servers stop
+   * accepting and let in-flight requests finish (bounded by the grace period), and everything closes in reverse order
+   * of opening. Idempotent.
    */
   public synchronized Future<Void> stop() {
     if (stopped) {
@@ -392,7 +394,9 @@ public final class Application {
     stopped = true;
     readiness.draining();
     LOG.info("node {} draining", config.nodeId());
-    return closeAll().onComplete(done -> LOG.info("node {} stopped", config.nodeId()));
+    int delay = config.http().drainDelaySeconds();
+    Future<?> noticed = delay == 0 ? Future.succeededFuture() : vertx.timer(delay, TimeUnit.SECONDS);
+    return noticed.compose(v -> closeAll()).onComplete(done -> LOG.info("node {} stopped", config.nodeId()));
   }
 
   private Future<Void> closeAll() {

@@ -57,7 +57,8 @@ public final class Main {
     }
     Runnable shutdown = () -> {
       try {
-        app.stop().await(config.http().shutdownGraceSeconds() + 30L, TimeUnit.SECONDS);
+        app.stop().await(config.http().drainDelaySeconds() + config.http().shutdownGraceSeconds() + 30L,
+            TimeUnit.SECONDS);
         vertx.close().await(30, TimeUnit.SECONDS);
       } catch (Exception e) {
         log.warn("shutdown did not complete cleanly: {}", e.getMessage());

@@ -26,7 +26,7 @@ public record AppConfig(
     Realtime realtime) {
 
   public record Http(String host, int port, int instances, long bodyLimitBytes, int shutdownGraceSeconds,
-      List<String> allowedOrigins) {}
+      int drainDelaySeconds, List<String> allowedOrigins) {}
 
   /** {@code url} is null when the embedded PostgreSQL is used. */
   public record Database(String url, int embeddedPort, int masterPoolSize, String tenantPrefix, int tenantPoolSize,

@@ -67,6 +67,7 @@ public final class ConfigReader {
         integer("http.instances", "http.instances", 0, 0, 256),
         integer("http.bodyLimitBytes", "http.bodyLimitBytes", 1_048_576, 1024, 64 * 1024 * 1024),
         integer("http.shutdownGraceSeconds", "http.shutdownGraceSeconds", 10, 0, 600),
+        integer("http.drainDelaySeconds", "http.drainDelaySeconds", 0, 0, 120),
         Arrays.stream(text("http.allowedOrigins", "").split(","))
             .map(String::trim).filter(s -> !s.isEmpty()).toList());
 

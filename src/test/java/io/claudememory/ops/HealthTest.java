@@ -8,10 +8,12 @@ import io.claudememory.support.ApiClient;
 import io.claudememory.support.ApiClient.Reply;
 import io.claudememory.support.TestRedis;
 import io.claudememory.support.TestServer;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
@@ -96,14 +98,17 @@ class HealthTest {
   }
 
   @Test
-  @DisplayName("readiness goes down while the node drains")
-  void drainingIsNotReady() {
-    try (TestServer other = TestServer.start()) {
-      other.app().readiness().draining();
+  @DisplayName("on stop, readiness goes down at once; for the drain delay the node still serves, then it stops")
+  void drainingIsNotReady() throws Exception {
+    try (TestServer other = TestServer.start(Map.of("CMB_HTTP_DRAIN_DELAY_SECONDS", "2"))) {
+      long start = System.nanoTime();
+      Future<Void> stopped = other.app().stop();
       Reply reply = other.client().get("/api/v1/health/readiness", null);
       assertEquals(503, reply.status());
       assertEquals("draining", reply.json().getString("state"));
-      assertEquals(200, other.client().get("/api/v1/health/liveness", null).status(), "still alive while draining");
+      assertEquals(200, other.client().get("/api/v1/health/liveness", null).status(), "still serving while draining");
+      stopped.await(30, TimeUnit.SECONDS);
+      assertTrue(System.nanoTime() - start >= TimeUnit.SECONDS.toNanos(2), "the node stopped after the drain delay");
     }
   }
 
