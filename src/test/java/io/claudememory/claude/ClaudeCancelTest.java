@@ -45,7 +45,6 @@ class ClaudeCancelTest {
   @BeforeEach
   void resetFake() {
     fake.reset();
-    fake.tokenRate(0).tokens(5);
   }
 
   @Test

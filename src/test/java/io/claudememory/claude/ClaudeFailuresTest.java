@@ -38,7 +38,6 @@ class ClaudeFailuresTest {
   @BeforeEach
   void resetFake() {
     fake.reset();
-    fake.tokenRate(0).tokens(5);
   }
 
   /** A conversation with one user message, its room, and the answer's end. */

@@ -46,7 +46,6 @@ class ClaudeGenerationTest {
   @BeforeEach
   void resetFake() {
     fake.reset();
-    fake.tokenRate(0).tokens(5);
   }
 
   @Test

@@ -36,7 +36,6 @@ class ClaudeSharingTest {
   @BeforeEach
   void resetFake() {
     fake.reset();
-    fake.tokenRate(0).tokens(5);
   }
 
   /** Ann's project shared with an editor and a viewer, one conversation in it with a question, and an outsider. */

@@ -43,7 +43,9 @@ public final class FakeClaude implements AutoCloseable, AfterAllCallback {
   private final List<Recorded> requests = new CopyOnWriteArrayList<>();
   private final Set<HttpServerResponse> open = ConcurrentHashMap.newKeySet();
   private final AtomicInteger closedByClient = new AtomicInteger();
-  private volatile int defaultTokens = 5;
+  /** Tokens in an answer no script shapes, until {@link #tokens} says otherwise. */
+  private static final int DEFAULT_TOKENS = 5;
+  private volatile int defaultTokens = DEFAULT_TOKENS;
   private volatile double tokensPerSecond;
   private volatile boolean timestampTokens;
   private volatile boolean failCompletions;
@@ -204,12 +206,15 @@ public final class FakeClaude implements AutoCloseable, AfterAllCallback {
     return closedByClient.get();
   }
 
+  /** Forgets scripts and recorded requests, and answers again as a new fake does: 5 tokens, all at once. */
   public void reset() {
     scripts.clear();
     completions.clear();
     requests.clear();
     closedByClient.set(0);
     failCompletions = false;
+    defaultTokens = DEFAULT_TOKENS;
+    tokensPerSecond = 0;
   }
 
   // ---- the protocol --------------------------------------------------------------------------------------------

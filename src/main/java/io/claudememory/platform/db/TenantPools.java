@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency rule: the pool map is touched from several event loops, so every access holds this object's lock,
  * and only for map bookkeeping (never while waiting on I/O). Concurrent first requests for a tenant share one
- * {@code Future<Pool>}: the pool is created, and its database migrated, once.
+ * {@code Future}: the pool is created, and its database migrated, once.
  *
  * <p>Bounds: at most {@code maxPools} pools; beyond that the least recently used pool with nothing in flight is
  * closed. Pools unused for {@code idleSeconds} are closed by a sweeper. A tenant whose database cannot be reached gets
@@ -78,8 +78,8 @@ public final class TenantPools {
 
   private static final class Entry {
     final UUID tenant;
-    final Promise<Pool> opening = Promise.promise();
-    final Future<Pool> pool = opening.future();
+    final Promise<Clients> opening = Promise.promise();
+    final Future<Clients> clients = opening.future();
     long lastUsed = System.nanoTime();
     int inFlight;
     /** Out of the map: closed as soon as nothing runs on it any more. */
@@ -128,6 +128,19 @@ public final class TenantPools {
    * other failures pass through unchanged.
    */
   public <T> Future<T> withPool(UUID tenant, Function<Pool, Future<T>> work) {
+    return using(tenant, clients -> work.apply(clients.pool()));
+  }
+
+  /**
+   * Runs {@code reads} (short read-only statements, such as a conversation by id or a page of its messages) on the
+   * tenant's pipelined client, which serves many at once on one connection; like {@link #withPool} in every other way.
+   * A statement that could wait (for a lock) or run long does not belong here: it would hold up the reads behind it.
+   */
+  public <T> Future<T> withReads(UUID tenant, Function<SqlClient, Future<T>> reads) {
+    return using(tenant, clients -> reads.apply(clients.reads()));
+  }
+
+  private <T> Future<T> using(UUID tenant, Function<Clients, Future<T>> work) {
     Long until = brokenUntil.get(tenant);
     if (until != null) {
       long left = until - System.nanoTime();
@@ -148,34 +161,25 @@ public final class TenantPools {
     if (gate != null) {
       return afterGate(tenant, gate, work);
     }
-    return Contexts.onCaller(vertx, entry.pool).compose(work).andThen(done -> {
+    return Contexts.onCaller(vertx, entry.clients).compose(work).andThen(done -> {
       release(entry);
       if (done.failed() && !isBusy(done.cause()) && isConnectionFailure(done.cause()) && isCurrent(tenant, entry)) {
         // Only a pool still in use says the database is unreachable: one we evicted failed because we closed it.
         trip(tenant, entry, done.cause());
-      } else if (entry.pool.failed()) {
+      } else if (entry.clients.failed()) {
         forget(tenant, entry);
       }
     }).recover(err -> Future.failedFuture(isBusy(err) ? busy() : isConnectionFailure(err) ? unreachable(breakerNanos)
         : err));
   }
 
-  /**
-   * Runs {@code reads} (short read-only statements, such as a conversation by id or a page of its messages) on the
-   * tenant's pipelined client, which serves many at once on one connection; like {@link #withPool} in every other way.
-   * A statement that could wait (for a lock) or run long does not belong here: it would hold up the reads behind it.
-   */
-  public <T> Future<T> withReads(UUID tenant, Function<SqlClient, Future<T>> reads) {
-    return withPool(tenant, pool -> reads.apply(pool instanceof PipelinedPool pipelined ? pipelined.reads() : pool));
-  }
-
-  private <T> Future<T> afterGate(UUID tenant, Gate gate, Function<Pool, Future<T>> work) {
+  private <T> Future<T> afterGate(UUID tenant, Gate gate, Function<Clients, Future<T>> work) {
     Promise<T> result = Promise.promise();
     long timer = vertx.setTimer(GATE_WAIT_MS, id -> result.tryFail(ApiException.unavailable(
         "Your data is being moved to another database; try again shortly.", 2)));
     Contexts.onCaller(vertx, gate.released.future()).onComplete(open -> {
       if (vertx.cancelTimer(timer)) {
-        withPool(tenant, work).onComplete(result);
+        using(tenant, work).onComplete(result);
       }
     });
     return result.future();
@@ -304,29 +308,39 @@ public final class TenantPools {
   }
 
   /**
-   * Opens the tenant's pool: {@code poolSize} connections in all. From two on, a quarter of them (rounded, at least
-   * one) pipeline short reads ({@link #withReads}, {@link PipelinedPool}) and the rest serve everything else: one
-   * pipelined connection serves many reads at once, while a transaction holds a connection for several round trips.
+   * A tenant database's clients: its pool and, beside it, a pipelined client for short reads ({@link #withReads}): a
+   * pool's connection carries one statement at a time, while on a pipelined one the reads of many requests share it.
+   * With fewer than two connections there is none to spare, and the pool serves the reads too.
    */
-  private Future<Pool> open(UUID tenant, Entry entry) {
+  private record Clients(Pool pool, SqlClient reads) {
+    Future<Void> close() {
+      return reads == pool ? pool.close() : Future.join(reads.close(), pool.close()).mapEmpty();
+    }
+  }
+
+  /**
+   * Opens the tenant's clients: {@code poolSize} connections in all, a quarter of them (rounded, at least one from two
+   * on) pipelined: one pipelined connection serves many reads at once, while a transaction holds a connection for
+   * several round trips.
+   */
+  private Future<Clients> open(UUID tenant, Entry entry) {
     created.increment();
     return directory.activeDatabase(tenant).compose(db -> {
-      Promise<Pool> built = home.promise();
+      Promise<Clients> built = home.promise();
       home.runOnContext(v -> built.complete(build(db.target().connectOptions())));
       // The first query proves the database is reachable before anyone relies on the pool.
-      return built.future().compose(pool -> pool.query("SELECT 1").execute()
-          .<Pool>map(rows -> pool)
-          .onFailure(err -> pool.close()));
+      return built.future().compose(clients -> clients.pool().query("SELECT 1").execute()
+          .map(rows -> clients)
+          .onFailure(err -> clients.close()));
     });
   }
 
-  private Pool build(PgConnectOptions target) {
+  private Clients build(PgConnectOptions target) {
     int pipelined = (poolSize + 2) / 4;
-    Pool connections = PgBuilder.pool().with(poolOptions(poolSize - pipelined))
+    Pool pool = PgBuilder.pool().with(poolOptions(poolSize - pipelined))
         .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs)).connectingTo(target).using(vertx).build();
-    return pipelined == 0 ? connections : new PipelinedPool(PgBuilder.client().with(poolOptions(pipelined))
-        .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs)).connectingTo(target).using(vertx).build(),
-        connections);
+    return new Clients(pool, pipelined == 0 ? pool : PgBuilder.client().with(poolOptions(pipelined))
+        .with(new NetClientOptions().setConnectTimeout(connectTimeoutMs)).connectingTo(target).using(vertx).build());
   }
 
   private PoolOptions poolOptions(int size) {
@@ -375,7 +389,7 @@ public final class TenantPools {
   }
 
   private Future<Void> closeEntry(Entry entry) {
-    return entry.pool.transform(ar -> ar.succeeded() ? ar.result().close() : Future.succeededFuture())
+    return entry.clients.transform(ar -> ar.succeeded() ? ar.result().close() : Future.succeededFuture())
         .onComplete(done -> entry.closed.tryComplete());
   }
 
