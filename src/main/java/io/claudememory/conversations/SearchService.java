@@ -8,8 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
@@ -62,32 +61,25 @@ public final class SearchService {
 
   public Future<Page> search(UUID caller, SearchQuery query, Request r) {
     return tenants.withPool(caller, pool -> projectConversations(pool, r.projectId())
-        .compose(project -> pool.withConnection(conn -> fill(conn, query, project, r, r.cursor(), new JsonArray()))));
-  }
-
-  /**
-   * One window's query in its own transaction ({@link SearchSql#BEGIN}), the three statements pipelined: one round
-   * trip. The transaction always ends before the connection goes back to the pool, whatever failed.
-   */
-  private static Future<RowSet<Row>> window(SqlConnection conn, String sql, Tuple params) {
-    Future<RowSet<Row>> begun = conn.query(SearchSql.BEGIN).execute();
-    Future<RowSet<Row>> rows = conn.preparedQuery(sql).execute(params);
-    Future<RowSet<Row>> ended = conn.query(SearchSql.END).execute();
-    return Future.join(begun, rows, ended).transform(done -> begun.failed() ? begun : rows);
+        .compose(project -> fill(pool, query, project, r, r.cursor(), new JsonArray())));
   }
 
   /** Adds the hits of the window {@code at} to {@code data}; moves on to the next window while the page is not full. */
-  private Future<Page> fill(SqlConnection conn, SearchQuery query, UUID[] project, Request r, Cursor at,
+  private Future<Page> fill(SqlClient client, SearchQuery query, UUID[] project, Request r, Cursor at,
       JsonArray data) {
     int wanted = r.limit() - data.size();
     Tuple params = Tuple.from(Arrays.asList(query.leading(), query.lastPrefix(), project, r.role(), r.from(),
         r.to(), at == null ? null : at.windowAt(), at == null ? null : at.windowId(),
         at == null ? null : at.afterRank(), at == null ? null : at.afterId(), candidates, wanted + 1));
-    return window(conn, SearchSql.SEARCH, params).compose(rows -> {
+    return client.preparedQuery(SearchSql.SEARCH).execute(params).compose(rows -> {
       Row bounds = null;
       Row last = null;
+      Snippets.Highlighter highlighter = null;
       for (Row row : rows) {
-        bounds = bounds == null ? row : bounds;
+        if (bounds == null) {
+          bounds = row;
+          highlighter = Snippets.highlighter(row.getString("language"), Snippets.Terms.of(row.getString("terms")));
+        }
         if (row.getUUID("hit_id") == null) {
           break;
         }
@@ -95,7 +87,7 @@ public final class SearchService {
           return Future.succeededFuture(new Page(data, new Cursor(row.getOffsetDateTime("window_at"),
               row.getUUID("window_id"), last.getFloat("rank"), last.getUUID("hit_id")).encode()));
         }
-        data.add(toJson(row));
+        data.add(toJson(row, highlighter));
         last = row;
       }
       OffsetDateTime nextAt = bounds.getOffsetDateTime("next_at");
@@ -104,7 +96,7 @@ public final class SearchService {
       }
       Cursor next = new Cursor(nextAt, bounds.getUUID("next_id"), null, null);
       return data.size() == r.limit() ? Future.succeededFuture(new Page(data, next.encode()))
-          : fill(conn, query, project, r, next, data);
+          : fill(client, query, project, r, next, data);
     });
   }
 
@@ -119,14 +111,14 @@ public final class SearchService {
                 : Future.succeededFuture(rows.iterator().next().getArrayOfUUIDs("conversations")));
   }
 
-  private static JsonObject toJson(Row row) {
+  private static JsonObject toJson(Row row, Snippets.Highlighter highlighter) {
     UUID message = row.getUUID("message_id");
     return new JsonObject()
         .put("conversationId", row.getUUID("conversation_id").toString())
         .put("messageId", message == null ? null : message.toString())
         .put("seq", row.getLong("seq"))
         .put("title", row.getString("title"))
-        .put("snippet", row.getString("snippet"))
+        .put("snippet", highlighter.snippet(row.getString("text")))
         .put("rank", row.getFloat("rank"))
         .put("createdAt", row.getOffsetDateTime("created_at").toInstant().toString());
   }

@@ -1,11 +1,13 @@
 package io.claudememory.conversations;
 
+import io.claudememory.platform.db.DbTarget;
+
 /**
  * Full-text search over message content and conversation titles (tenant database), with bounded work.
  *
  * <p>Language: each tenant database is created with the text-search configuration of {@code search.language}
- * (default {@code english}); its generated {@code tsvector} columns and its {@code search_query}/{@code search_snippet}
- * functions (migration V4) are built with it, so a tenant's queries always stem as its index does, even after the
+ * (default {@code english}); its generated {@code tsvector} columns and its {@code search_query} function (migration
+ * V4) are built with it, so a tenant's queries always stem as its index does, even after the
  * setting changes for new tenants.
  *
  * <p>Matching: {@code search_query($1, $2)} is {@code plainto_tsquery($1) && to_tsquery($2)}: every word but the
@@ -19,28 +21,18 @@ package io.claudememory.conversations;
  * are taken in <em>windows</em>: the {@code $11} most recent matches whose (created_at, id) is at or before the
  * window's first hit ({@code $7, $8}; none on the first page). Each source is walked newest first and stops after
  * {@code $11 + 1} matches, through the recency index for a common word or the GIN index for a rare one (the planner
- * chooses, seeing the words: run these with custom plans, see {@link #BEGIN}). Only the window is ranked
+ * chooses, seeing the words: the statement is {@linkplain DbTarget#PLANNED_PER_CALL planned per call}; a cached
+ * generic plan cannot know whether the words are common, and reads every match). Only the window is ranked
  * ({@code ts_rank}, cheap); the page is its best hits after the keyset ({@code $9} rank, {@code $10} hit id), at
- * most {@code $12} rows, and only the page gets a {@code ts_headline} snippet (the expensive part). Every row also
- * carries the window's first hit and the next window's ({@code next_at, next_id}: the match after the window's
- * last, null when there is none); with no hit left in the window one row of nulls carries them.
+ * most {@code $12} rows, with their text: the node makes the snippets ({@link Snippets}), from the query's lexemes
+ * ({@code terms}) and the tenant's text-search configuration ({@code language}). Every row also carries the window's
+ * first hit and the next window's ({@code next_at, next_id}: the match after the window's last, null when there is
+ * none); with no hit left in the window one row of nulls carries them.
  */
 final class SearchSql {
   private SearchSql() {}
 
-  /**
-   * Opens the transaction a search runs in, ended by {@link #END}. Custom plans: with a parameter for the words, a
-   * cached statement's generic plan cannot know whether they are common, and it reads every match. No notices: a
-   * query of stop words only is not worth a warning in the log. Both are {@code LOCAL}, so no other statement of the
-   * pooled connection is affected.
-   */
-  static final String BEGIN = "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; "
-      + "SET LOCAL client_min_messages = warning";
-
-  /** Read only: nothing to commit. */
-  static final String END = "ROLLBACK";
-
-  static final String SEARCH = """
+  static final String SEARCH = DbTarget.PLANNED_PER_CALL + """
       WITH candidates AS (
         (SELECT m.id AS hit_id, m.conversation_id, m.id AS message_id, m.seq, m.created_at, m.content AS text,
                 m.search AS vector
@@ -76,13 +68,13 @@ final class SearchSql {
       ),
       bounds AS (
         SELECT first.created_at AS window_at, first.hit_id AS window_id, next.created_at AS next_at,
-               next.hit_id AS next_id
+               next.hit_id AS next_id, search_query($1, $2)::text AS terms,
+               (SELECT search_language::text FROM tenant_settings) AS language
         FROM (VALUES (1)) one (x)
         LEFT JOIN numbered first ON first.n = 1
         LEFT JOIN numbered next ON next.n = $11 + 1
       )
-      SELECT page.*, (SELECT c.title FROM conversations c WHERE c.id = page.conversation_id) AS title,
-             search_snippet(page.text, search_query($1, $2)) AS snippet, bounds.*
+      SELECT page.*, (SELECT c.title FROM conversations c WHERE c.id = page.conversation_id) AS title, bounds.*
       FROM bounds LEFT JOIN page ON true
       ORDER BY page.rank DESC, page.hit_id DESC""";
 

@@ -106,6 +106,18 @@ class SearchApiTest {
   }
 
   @Test
+  @DisplayName("a snippet is escaped HTML: markup in a message arrives as text, only the marks are tags")
+  void snippetsAreEscaped() {
+    TestUser cat = Users.register(api);
+    String id = conversation(cat, new JsonObject().put("title", "Desserts"));
+    message(cat, id, new JsonObject().put("content", "<b onclick=x>Tiramisu</b> needs mascarpone & eggs"));
+    List<JsonObject> hits = hits(search(cat, "tiramisu"));
+    assertEquals(1, hits.size(), hits::toString);
+    assertEquals("&lt;b onclick=x&gt;<mark>Tiramisu</mark>&lt;/b&gt; needs mascarpone &amp; eggs",
+        hits.get(0).getString("snippet"));
+  }
+
+  @Test
   @DisplayName("conversation titles are searched too; a title hit has no message id")
   void titles() {
     List<JsonObject> hits = hits(search(ann, "sourdough"));

@@ -9,6 +9,13 @@ import io.vertx.pgclient.SslMode;
  * options and Flyway's JDBC URL are derived, so the two never disagree.
  */
 public record DbTarget(String host, int port, String database, String user, String password, SslMode sslMode) {
+  /**
+   * Starts a statement that is not kept prepared: each call sends it as PostgreSQL's unnamed statement, which is
+   * planned with that call's values. For a statement whose best plan depends on its values (how common the searched
+   * words are): a kept statement soon gets a generic plan, blind to them.
+   */
+  public static final String PLANNED_PER_CALL = "/* planned per call */ ";
+  private static final int CACHED_SQL_LIMIT = 4096;
 
   public static DbTarget fromUri(String uri) {
     PgConnectOptions o = PgConnectOptions.fromUri(uri);
@@ -30,7 +37,10 @@ public record DbTarget(String host, int port, String database, String user, Stri
         .setSslMode(sslMode)
         .setCachePreparedStatements(true)
         .setPreparedStatementCacheMaxSize(256)
-        .setPreparedStatementCacheSqlLimit(4096);
+        .setPreparedStatementCacheSqlFilter(sql -> sql.length() <= CACHED_SQL_LIMIT
+            && !sql.startsWith(PLANNED_PER_CALL))
+        // notices are not errors; a search for stop words only would log one ("contains only stop words")
+        .addProperty("client_min_messages", "warning");
     if (password != null) {
       options.setPassword(password);
     }
