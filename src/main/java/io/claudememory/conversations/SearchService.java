@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -60,26 +61,36 @@ public final class SearchService {
   }
 
   public Future<Page> search(UUID caller, SearchQuery query, Request r) {
-    return tenants.withPool(caller, pool -> projectConversations(pool, r.projectId())
-        .compose(project -> fill(pool, query, project, r, r.cursor(), new JsonArray())));
+    return tenants.withPool(caller, pool -> Future.all(
+            pool.preparedQuery(SearchSql.TERMS).execute(Tuple.of(query.leading(), query.lastPrefix())),
+            projectConversations(pool, r.projectId()))
+        .compose(both -> {
+          Row terms = both.<RowSet<Row>>resultAt(0).iterator().next();
+          String tsquery = terms.getString("terms");
+          if (tsquery.isEmpty()) {
+            return Future.succeededFuture(new Page(new JsonArray(), null)); // stop words only: nothing can match
+          }
+          Snippets.Highlighter highlighter = Snippets.highlighter(terms.getString("language"),
+              Snippets.Terms.of(tsquery));
+          return fill(pool, new Window(tsquery, both.resultAt(1), highlighter, r), r.cursor(), new JsonArray());
+        }));
   }
 
+  /** What every window of one search shares. */
+  private record Window(String tsquery, UUID[] project, Snippets.Highlighter highlighter, Request request) {}
+
   /** Adds the hits of the window {@code at} to {@code data}; moves on to the next window while the page is not full. */
-  private Future<Page> fill(SqlClient client, SearchQuery query, UUID[] project, Request r, Cursor at,
-      JsonArray data) {
+  private Future<Page> fill(SqlClient client, Window w, Cursor at, JsonArray data) {
+    Request r = w.request();
     int wanted = r.limit() - data.size();
-    Tuple params = Tuple.from(Arrays.asList(query.leading(), query.lastPrefix(), project, r.role(), r.from(),
-        r.to(), at == null ? null : at.windowAt(), at == null ? null : at.windowId(),
+    Tuple params = Tuple.from(Arrays.asList(w.tsquery(), w.project(), r.role(), r.from(), r.to(),
+        at == null ? null : at.windowAt(), at == null ? null : at.windowId(),
         at == null ? null : at.afterRank(), at == null ? null : at.afterId(), candidates, wanted + 1));
     return client.preparedQuery(SearchSql.SEARCH).execute(params).compose(rows -> {
       Row bounds = null;
       Row last = null;
-      Snippets.Highlighter highlighter = null;
       for (Row row : rows) {
-        if (bounds == null) {
-          bounds = row;
-          highlighter = Snippets.highlighter(row.getString("language"), Snippets.Terms.of(row.getString("terms")));
-        }
+        bounds = bounds == null ? row : bounds;
         if (row.getUUID("hit_id") == null) {
           break;
         }
@@ -87,7 +98,7 @@ public final class SearchService {
           return Future.succeededFuture(new Page(data, new Cursor(row.getOffsetDateTime("window_at"),
               row.getUUID("window_id"), last.getFloat("rank"), last.getUUID("hit_id")).encode()));
         }
-        data.add(toJson(row, highlighter));
+        data.add(toJson(row, w.highlighter()));
         last = row;
       }
       OffsetDateTime nextAt = bounds.getOffsetDateTime("next_at");
@@ -96,7 +107,7 @@ public final class SearchService {
       }
       Cursor next = new Cursor(nextAt, bounds.getUUID("next_id"), null, null);
       return data.size() == r.limit() ? Future.succeededFuture(new Page(data, next.encode()))
-          : fill(client, query, project, r, next, data);
+          : fill(client, w, next, data);
     });
   }
 

@@ -7,72 +7,79 @@ import io.claudememory.platform.db.DbTarget;
  *
  * <p>Language: each tenant database is created with the text-search configuration of {@code search.language}
  * (default {@code english}); its generated {@code tsvector} columns and its {@code search_query} function (migration
- * V4) are built with it, so a tenant's queries always stem as its index does, even after the
- * setting changes for new tenants.
+ * V4) are built with it, so a tenant's queries always stem as its index does, even after the setting changes for new
+ * tenants.
  *
- * <p>Matching: {@code search_query($1, $2)} is {@code plainto_tsquery($1) && to_tsquery($2)}: every word but the
- * last must match (stemmed), the last as a prefix. {@code $2} is {@code <word>:*} where the word holds only letters
- * and digits (see {@link SearchQuery}), so no user text ever reaches {@code to_tsquery} syntax.
+ * <p>Matching: {@link #TERMS} turns the words into the tsquery {@code plainto_tsquery(words) && to_tsquery(last)}:
+ * every word but the last must match (stemmed), the last as a prefix; {@code last} is {@code <word>:*} where the word
+ * holds only letters and digits (see {@link SearchQuery}), so no user text ever reaches {@code to_tsquery} syntax.
+ * {@link #SEARCH} takes that tsquery, as text, as {@code $1}: a constant to the planner, which can then estimate how
+ * common the words are (inlining {@code search_query} in the search instead cost a third of its planning).
  *
- * <p>Filters: {@code $3} the ids of the project's conversations ({@link #PROJECT_CONVERSATIONS}), {@code $4} the
- * role (title hits are then left out), {@code $5}/{@code $6} the first and last instant; each null when not given.
+ * <p>Filters: {@code $2} the ids of the project's conversations ({@link #PROJECT_CONVERSATIONS}), {@code $3} the
+ * role (title hits are then left out), {@code $4}/{@code $5} the first and last instant; each null when not given.
  *
  * <p>Bounded work: ranking every match would read every matching row, thousands for a common word. Instead matches
- * are taken in <em>windows</em>: the {@code $11} most recent matches whose (created_at, id) is at or before the
- * window's first hit ({@code $7, $8}; none on the first page). Each source is walked newest first and stops after
- * {@code $11 + 1} matches, through the recency index for a common word or the GIN index for a rare one (the planner
+ * are taken in <em>windows</em>: the {@code $10} most recent matches whose (created_at, id) is at or before the
+ * window's first hit ({@code $6, $7}; none on the first page). Each source is walked newest first and stops after
+ * {@code $10 + 1} matches, through the recency index for a common word or the GIN index for a rare one (the planner
  * chooses, seeing the words: the statement is {@linkplain DbTarget#PLANNED_PER_CALL planned per call}; a cached
  * generic plan cannot know whether the words are common, and reads every match). Only the window is ranked
- * ({@code ts_rank}, cheap); the page is its best hits after the keyset ({@code $9} rank, {@code $10} hit id), at
- * most {@code $12} rows, with their text: the node makes the snippets ({@link Snippets}), from the query's lexemes
- * ({@code terms}) and the tenant's text-search configuration ({@code language}). Every row also carries the window's
- * first hit and the next window's ({@code next_at, next_id}: the match after the window's last, null when there is
- * none); with no hit left in the window one row of nulls carries them.
+ * ({@code ts_rank}, cheap); the page is its best hits after the keyset ({@code $8} rank, {@code $9} hit id), at
+ * most {@code $11} rows, with their text: the node makes the snippets ({@link Snippets}). Every row also carries the
+ * window's first hit and the next window's ({@code next_at, next_id}: the match after the window's last, null when
+ * there is none); with no hit left in the window one row of nulls carries them.
  */
 final class SearchSql {
   private SearchSql() {}
+
+  /**
+   * The query's tsquery as text ({@code $1} words but the last, {@code $2} the last as {@code <word>:*}), empty when
+   * every word is a stop word, and the text-search configuration it was made with, for the snippets.
+   */
+  static final String TERMS = """
+      SELECT search_query($1, $2)::text AS terms, (SELECT search_language::text FROM tenant_settings) AS language""";
 
   static final String SEARCH = DbTarget.PLANNED_PER_CALL + """
       WITH candidates AS (
         (SELECT m.id AS hit_id, m.conversation_id, m.id AS message_id, m.seq, m.created_at, m.content AS text,
                 m.search AS vector
          FROM messages m
-         WHERE m.search @@ search_query($1, $2)
-           AND ($3::uuid[] IS NULL OR m.conversation_id = ANY ($3))
-           AND ($4::text IS NULL OR m.role = $4)
-           AND ($5::timestamptz IS NULL OR m.created_at >= $5)
-           AND ($6::timestamptz IS NULL OR m.created_at <= $6)
-           AND ($7::timestamptz IS NULL OR (m.created_at, m.id) <= ($7, $8::uuid))
+         WHERE m.search @@ $1::text::tsquery
+           AND ($2::uuid[] IS NULL OR m.conversation_id = ANY ($2))
+           AND ($3::text IS NULL OR m.role = $3)
+           AND ($4::timestamptz IS NULL OR m.created_at >= $4)
+           AND ($5::timestamptz IS NULL OR m.created_at <= $5)
+           AND ($6::timestamptz IS NULL OR (m.created_at, m.id) <= ($6, $7::uuid))
          ORDER BY m.created_at DESC, m.id DESC
-         LIMIT $11 + 1)
+         LIMIT $10 + 1)
         UNION ALL
         (SELECT c.id, c.id, NULL, NULL, c.created_at, c.title, c.title_search
          FROM conversations c
-         WHERE $4::text IS NULL AND c.title_search @@ search_query($1, $2)
-           AND ($3::uuid[] IS NULL OR c.id = ANY ($3))
-           AND ($5::timestamptz IS NULL OR c.created_at >= $5)
-           AND ($6::timestamptz IS NULL OR c.created_at <= $6)
-           AND ($7::timestamptz IS NULL OR (c.created_at, c.id) <= ($7, $8::uuid))
+         WHERE $3::text IS NULL AND c.title_search @@ $1::text::tsquery
+           AND ($2::uuid[] IS NULL OR c.id = ANY ($2))
+           AND ($4::timestamptz IS NULL OR c.created_at >= $4)
+           AND ($5::timestamptz IS NULL OR c.created_at <= $5)
+           AND ($6::timestamptz IS NULL OR (c.created_at, c.id) <= ($6, $7::uuid))
          ORDER BY c.created_at DESC, c.id DESC
-         LIMIT $11 + 1)
+         LIMIT $10 + 1)
       ),
       numbered AS (
         SELECT *, row_number() OVER (ORDER BY created_at DESC, hit_id DESC) AS n FROM candidates
       ),
       page AS (
         SELECT hit_id, conversation_id, message_id, seq, created_at, text, rank
-        FROM (SELECT *, ts_rank(vector, search_query($1, $2)) AS rank FROM numbered WHERE n <= $11) window_hits
-        WHERE $9::real IS NULL OR rank < $9 OR (rank = $9 AND hit_id < $10::uuid)
+        FROM (SELECT *, ts_rank(vector, $1::text::tsquery) AS rank FROM numbered WHERE n <= $10) window_hits
+        WHERE $8::real IS NULL OR rank < $8 OR (rank = $8 AND hit_id < $9::uuid)
         ORDER BY rank DESC, hit_id DESC
-        LIMIT $12
+        LIMIT $11
       ),
       bounds AS (
         SELECT first.created_at AS window_at, first.hit_id AS window_id, next.created_at AS next_at,
-               next.hit_id AS next_id, search_query($1, $2)::text AS terms,
-               (SELECT search_language::text FROM tenant_settings) AS language
+               next.hit_id AS next_id
         FROM (VALUES (1)) one (x)
         LEFT JOIN numbered first ON first.n = 1
-        LEFT JOIN numbered next ON next.n = $11 + 1
+        LEFT JOIN numbered next ON next.n = $10 + 1
       )
       SELECT page.*, (SELECT c.title FROM conversations c WHERE c.id = page.conversation_id) AS title, bounds.*
       FROM bounds LEFT JOIN page ON true

@@ -157,7 +157,7 @@ class SearchWindowsTest {
       assertEquals(200, api.get("/api/v1/conversations", ann.accessToken()).status());
     }
     JsonObject kept = server.app().tenantPools().withPool(ann.id(), pool -> pool.query("""
-        SELECT count(*) FILTER (WHERE statement LIKE '%search_query($1, $2)%')::int AS search, count(*)::int AS all
+        SELECT count(*) FILTER (WHERE statement LIKE '%ts_rank(%')::int AS search, count(*)::int AS all
         FROM pg_prepared_statements""").execute())
         .map(rows -> rows.iterator().next().toJson()).await(10, TimeUnit.SECONDS);
     assertTrue(kept.getInteger("all") > 0, () -> "other statements are kept prepared: " + kept);
