@@ -92,7 +92,7 @@ public final class DataplaneBench {
   private static JsonObject throughput(BenchArgs args, Path results) throws Exception {
     int concurrency = args.number("concurrency", 64);
     int seconds = args.number("seconds", 15);
-    int warmup = args.number("warmup-seconds", 10);
+    int warmup = args.number("warmup-seconds", 30);
     int pageMessages = args.number("page-messages", 200);
     int searchMessages = args.number("search-messages", 100_000);
     int perConversation = 100;
@@ -101,9 +101,13 @@ public final class DataplaneBench {
     if (args.text("throughput-tenant-pool-size", null) != null) {
       extra.put("CMB_DATABASE_TENANT_POOL_SIZE", args.text("throughput-tenant-pool-size", null));
     }
+    if (args.text("search-candidates", null) != null) {
+      extra.put("CMB_SEARCH_CANDIDATES", args.text("search-candidates", null));
+    }
     JsonObject out = new JsonObject().put("concurrency", concurrency).put("seconds", seconds)
         .put("warmupSeconds", warmup).put("tenantPoolSize", extra.getOrDefault("CMB_DATABASE_TENANT_POOL_SIZE",
-            "4 (configuration default)"));
+            "4 (configuration default)"))
+        .put("searchCandidates", extra.getOrDefault("CMB_SEARCH_CANDIDATES", "200 (configuration default)"));
     BenchDatabase db = BenchDatabase.create(args.text("admin-url", "postgresql://postgres@127.0.0.1:5432/postgres"));
     Path dataDir = StartupBench.tempDir("cmb-bench-dataplane-");
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
