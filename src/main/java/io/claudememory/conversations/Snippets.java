@@ -20,7 +20,8 @@ import org.tartarus.snowball.SnowballStemmer;
 /**
  * Search snippets, built in the node from a hit's text: up to {@value #MAX_WORDS} words from shortly before the first
  * word that matches, HTML-escaped, each matching word in {@code <mark>...</mark>}, with {@code ...} where text was cut.
- * A client may insert a snippet into a page as HTML.
+ * A client may insert a snippet into a page as HTML. With no match in the first {@value #SCANNED_WORDS} words, the
+ * snippet is the start of the text.
  *
  * <p>Why not {@code ts_headline}: it parses the whole text again for every hit, in the tenant database (about 15 µs
  * for a 25-word message and growing with the text, so a page of long answers cost milliseconds of database time per
@@ -38,10 +39,15 @@ final class Snippets {
   static final int MAX_WORDS = 30;
   /** Words shown before the first match, so it is read in context. */
   static final int LEAD_WORDS = 5;
+  /**
+   * Words searched for the first match: a 100,000-character message has some 15,000, and a page holds 50 hits, all
+   * on an event loop. Past this, the snippet is the start of the text.
+   */
+  static final int SCANNED_WORDS = 5_000;
 
   private static final Pattern TSQUERY_TERM = Pattern.compile("'((?:[^']|'')*)'(:\\*)?");
   private static final Map<String, Optional<MethodHandle>> STEMMERS = new ConcurrentHashMap<>();
-  private static final int STEMS_KEPT = 50_000;
+  private static final int STEMS_KEPT = 10_000;
   /** Per thread, since a stemmer holds state: the event loops' few threads each keep their own. */
   private static final ThreadLocal<Map<String, Stems>> STEMS = ThreadLocal.withInitial(HashMap::new);
 
@@ -65,7 +71,7 @@ final class Snippets {
     }
   }
 
-  /** A highlighter for one search: it remembers which words match across the hits of a page. One thread only. */
+  /** A highlighter for the hits of one search, on the thread that asks for it. */
   static Highlighter highlighter(String language, Terms terms) {
     String name = language == null ? "" : language.toLowerCase(Locale.ROOT);
     return new Highlighter(STEMS.get().computeIfAbsent(name, Stems::new), terms);
@@ -126,7 +132,6 @@ final class Snippets {
   static final class Highlighter {
     private final Stems stems;
     private final Terms terms;
-    private final Map<String, Boolean> matches = new HashMap<>();
 
     private Highlighter(Stems stems, Terms terms) {
       this.stems = stems;
@@ -137,7 +142,8 @@ final class Snippets {
       Words words = new Words(text);
       int first = -1;
       // read on to one word past the window, to know whether text was cut after it
-      while ((first < 0 || words.count() <= Math.max(0, first - LEAD_WORDS) + MAX_WORDS) && words.next()) {
+      while ((first < 0 ? words.count() < SCANNED_WORDS : words.count() <= Math.max(0, first - LEAD_WORDS) + MAX_WORDS)
+          && words.next()) {
         if (first < 0 && matches(words.last())) {
           first = words.count() - 1;
         }
@@ -168,18 +174,16 @@ final class Snippets {
     }
 
     private boolean matches(String word) {
-      return matches.computeIfAbsent(word, w -> {
-        String lexeme = stems.lexeme(w);
-        if (terms.exact().contains(lexeme)) {
+      String lexeme = stems.lexeme(word);
+      if (terms.exact().contains(lexeme)) {
+        return true;
+      }
+      for (String prefix : terms.prefixes()) {
+        if (lexeme.startsWith(prefix)) {
           return true;
         }
-        for (String prefix : terms.prefixes()) {
-          if (lexeme.startsWith(prefix)) {
-            return true;
-          }
-        }
-        return false;
-      });
+      }
+      return false;
     }
   }
 

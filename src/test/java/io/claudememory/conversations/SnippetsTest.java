@@ -56,5 +56,8 @@ class SnippetsTest {
     String noMatch = IntStream.range(0, 40).mapToObj(i -> "w" + i).collect(Collectors.joining(" "));
     assertEquals(IntStream.range(0, 30).mapToObj(i -> "w" + i).collect(Collectors.joining(" ")) + " ...",
         snippet("english", "'absent'", noMatch), "no word found: the start of the text");
+    String deep = "w ".repeat(Snippets.SCANNED_WORDS) + "needle";
+    assertEquals("w ".repeat(Snippets.MAX_WORDS).strip() + " ...", snippet("english", "'needl'", deep),
+        "a match past the words searched: the start of the text");
   }
 }
