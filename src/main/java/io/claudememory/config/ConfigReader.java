@@ -173,7 +173,7 @@ public final class ConfigReader {
 
   private AppConfig.Search search() {
     return new AppConfig.Search(searchLanguage(),
-        integer("search.candidates", "search.candidates", 200, 1, 10_000));
+        integer("search.candidates", "search.candidates", 100, 1, 10_000));
   }
 
   /** A PostgreSQL text-search configuration name, e.g. english, german, simple. */

@@ -107,7 +107,7 @@ public final class DataplaneBench {
     JsonObject out = new JsonObject().put("concurrency", concurrency).put("seconds", seconds)
         .put("warmupSeconds", warmup).put("tenantPoolSize", extra.getOrDefault("CMB_DATABASE_TENANT_POOL_SIZE",
             "4 (configuration default)"))
-        .put("searchCandidates", extra.getOrDefault("CMB_SEARCH_CANDIDATES", "200 (configuration default)"));
+        .put("searchCandidates", extra.getOrDefault("CMB_SEARCH_CANDIDATES", "100 (configuration default)"));
     BenchDatabase db = BenchDatabase.create(args.text("admin-url", "postgresql://postgres@127.0.0.1:5432/postgres"));
     Path dataDir = StartupBench.tempDir("cmb-bench-dataplane-");
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
