@@ -153,8 +153,9 @@ final class Snippets {
       StringBuilder out = new StringBuilder(128);
       if (start > 0) {
         out.append("... ");
+      } else { // what comes before the first word; all of a text without words
+        separator(out, text, 0, end == 0 ? text.length() : words.start(0));
       }
-      separator(out, text, start == 0 ? 0 : words.start(start), end == 0 ? text.length() : words.start(start));
       for (int i = start; i < end; i++) {
         if (i > start) {
           separator(out, text, words.end(i - 1), words.start(i));

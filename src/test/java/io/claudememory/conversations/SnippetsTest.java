@@ -42,6 +42,8 @@ class SnippetsTest {
     assertEquals("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; <mark>kubernetes</mark> &#39;ok&#39; "
             + "&lt;mark&gt;fake&lt;/mark&gt;",
         snippet("english", "'kubernet'", "<script>alert(\"x\")</script> & kubernetes 'ok' <mark>fake</mark>"));
+    assertEquals("(<mark>kubernetes</mark>).", snippet("english", "'kubernet'", "(kubernetes)."), "text around words");
+    assertEquals("&lt;&lt; &gt;&gt;", snippet("english", "'kubernet'", "  <<  >>  "), "a text without words");
   }
 
   @Test
