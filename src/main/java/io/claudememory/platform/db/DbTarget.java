@@ -38,9 +38,7 @@ public record DbTarget(String host, int port, String database, String user, Stri
         .setCachePreparedStatements(true)
         .setPreparedStatementCacheMaxSize(256)
         .setPreparedStatementCacheSqlFilter(sql -> sql.length() <= CACHED_SQL_LIMIT
-            && !sql.startsWith(PLANNED_PER_CALL))
-        // notices are not errors; a search for stop words only would log one ("contains only stop words")
-        .addProperty("client_min_messages", "warning");
+            && !sql.startsWith(PLANNED_PER_CALL));
     if (password != null) {
       options.setPassword(password);
     }
