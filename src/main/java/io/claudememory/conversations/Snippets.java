@@ -234,17 +234,12 @@ final class Snippets {
 
     /** Finds the next word; false at the end of the text. */
     boolean next() {
-      int n = text.length();
-      while (at < n && !Character.isLetterOrDigit(text.codePointAt(at))) {
-        at += Character.charCount(text.codePointAt(at));
-      }
-      if (at >= n) {
+      skip(false);
+      if (at >= text.length()) {
         return false;
       }
       int start = at;
-      while (at < n && Character.isLetterOrDigit(text.codePointAt(at))) {
-        at += Character.charCount(text.codePointAt(at));
-      }
+      skip(true);
       if (2 * count + 2 > bounds.length) {
         bounds = Arrays.copyOf(bounds, bounds.length * 2);
       }
@@ -252,6 +247,17 @@ final class Snippets {
       bounds[2 * count + 1] = at;
       count++;
       return true;
+    }
+
+    /** Moves past the characters that are letters or digits, or past those that are not. */
+    private void skip(boolean wordCharacters) {
+      while (at < text.length()) {
+        int c = text.codePointAt(at);
+        if (Character.isLetterOrDigit(c) != wordCharacters) {
+          return;
+        }
+        at += Character.charCount(c);
+      }
     }
 
     int count() {
