@@ -1,6 +1,8 @@
 package io.claudememory.bench;
 
+import io.claudememory.conversations.SearchFloor;
 import io.claudememory.platform.db.DbTarget;
+import io.claudememory.platform.http.QueryParams;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -28,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -146,10 +149,11 @@ public final class DataplaneBench {
 
       seedStart = System.nanoTime();
       DbTarget tenant = TenantSeed.tenantTarget(DbTarget.fromUri(db.url()), masterKey, userId);
-      long seeded = TenantSeed.seed(tenant, searchMessages / perConversation, perConversation);
+      TenantSeed.Corpus kind = TenantSeed.Corpus.of(args.text("search-corpus", "dense"));
+      long seeded = TenantSeed.seed(tenant, searchMessages / perConversation, perConversation, kind);
       long seedMs = (System.nanoTime() - seedStart) / 1_000_000;
       JsonObject corpus = corpus(tenant);
-      out.put("searchSeed", corpus.put("inserted", seeded).put("perConversation", perConversation)
+      out.put("searchSeed", corpus.put("corpus", kind.name().toLowerCase(Locale.ROOT)).put("inserted", seeded).put("perConversation", perConversation)
           .put("seedMs", seedMs).put("method", "one INSERT ... SELECT generate_series as the tenant role"));
       System.out.printf("seeded %d messages in %d ms (%s)%n", seeded, seedMs, corpus.encode());
 
@@ -175,8 +179,18 @@ public final class DataplaneBench {
           .map(q -> "'" + q.getString("q") + "' " + q.getLong("matchingMessages") + " hits "
               + q.getDouble("aloneMedianMs") + " ms").toList());
 
-      JsonObject scenarios = new JsonObject();
       String only = args.text("scenarios", "getConversation,getMessagePage,search,postMessage");
+      if (only.contains("search")) {
+        // PostgreSQL alone, the node idle: how many first pages, and how many bare windows of candidates, the
+        // tenant's connections complete per second. No HTTP search can go faster than these.
+        JsonObject alone = SearchFloor.measure(vertx, tenant, SEARCH_QUERIES, args.number("search-candidates", 100),
+            QueryParams.DEFAULT_LIMIT, args.number("throughput-tenant-pool-size", 4), Duration.ofSeconds(5),
+            Duration.ofSeconds(10));
+        out.put("searchInPostgresAlone", alone);
+        System.out.println("search in PostgreSQL alone: " + alone.encode());
+      }
+
+      JsonObject scenarios = new JsonObject();
       out.put("scenariosRun", only);
       String client = args.text("client", Wrk.available() ? "wrk" : "jvm");
       out.put("client", client);
@@ -634,8 +648,15 @@ public final class DataplaneBench {
             "goal >= 5000 req/s: " + metOrNot(page.getDouble("perSecond") >= 5_000));
       }
       if (search != null) {
-        line("search (" + t.getJsonObject("searchSeed").getLong("messages") + " messages)", search,
+        JsonObject seed = t.getJsonObject("searchSeed");
+        line("search (" + seed.getLong("messages") + " messages, " + seed.getString("corpus") + ")", search,
             "goal p99 <= 50 ms: " + metOrNot(search.getDouble("p99Ms") <= 50));
+        JsonObject alone = t.getJsonObject("searchInPostgresAlone");
+        System.out.printf("    in PostgreSQL alone (%d connections, no node): %.0f first pages/s, %.0f windows of the "
+                + "%d newest matches/s; a p99 of 50 ms at %d connections needs at least %d searches/s%n",
+            alone.getInteger("connections"), alone.getDouble("searchPerSecond"),
+            alone.getDouble("newestMatchesPerSecond"), alone.getInteger("candidates") + 1,
+            t.getInteger("concurrency"), t.getInteger("concurrency") * 1000 / 50);
       }
       if (post != null) {
         line("POST a message (" + post.getInteger("conversations") + " conversations)", post, "no goal");

@@ -8,19 +8,45 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * Bulk data written straight into one user's tenant database, logged in as the tenant's own role (its password
  * opened from the master registry with the MASTER_KEY the server was given, as TenancyTest does): conversations and
  * messages made by a single {@code INSERT ... SELECT generate_series}, far faster than the API. Each conversation is
  * one linear branch (parent = previous message, current leaf = the last), counters set, so the API serves the rows
- * as if they had been posted. The text is English sentences drawn from a topical vocabulary with a skewed (roughly
- * Zipf-like) word frequency, so common words hit many rows and rare ones few, as in real chat history.
+ * as if they had been posted. The text is words drawn from a topical vocabulary, common words first, in one of two
+ * {@link Corpus corpora}.
  */
 final class TenantSeed {
   private TenantSeed() {}
+
+  /** How the words of a message are drawn. */
+  enum Corpus {
+    /**
+     * From the {@link #WORDS} alone, index {@code floor(n * u^2.5)} for uniform {@code u}: a small vocabulary in
+     * which every word is frequent (the rarest is in about 3.5% of 100,000 messages), the hardest case for a search
+     * that ranks the newest matches, since every query word has thousands.
+     */
+    DENSE,
+    /**
+     * Zipf's law as natural text has it: {@value #ZIPF_VOCABULARY} words, the {@link #WORDS} first, then made-up
+     * ones; rank {@code floor(n^u)}, so a word's frequency falls as one over its rank. The words of the search mix
+     * are then in about 1% to 4% of 100,000 messages: too many for the GIN index to fetch cheaply, too few for a
+     * walk of the newest messages to find a window of them soon.
+     */
+    ZIPF;
+
+    static Corpus of(String name) {
+      return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+    }
+  }
+
+  static final int ZIPF_VOCABULARY = 30_000;
 
   /** Common words first: the draw below favours low indexes. Technical chat vocabulary, stop words included. */
   private static final String[] WORDS = ("the a to and of is in that it for you this with on be can are as if "
@@ -64,12 +90,11 @@ final class TenantSeed {
    * {@code conversations} conversations of {@code perConversation} messages each (alternating user/assistant, 8 to
    * 40 words), all in one statement per table, then ANALYZE. Returns the number of messages inserted.
    */
-  static long seed(DbTarget tenant, int conversations, int perConversation) throws SQLException {
-    StringBuilder words = new StringBuilder("ARRAY[");
-    for (int i = 0; i < WORDS.length; i++) {
-      words.append(i == 0 ? "" : ",").append('\'').append(WORDS[i]).append('\'');
-    }
-    words.append("]::text[]");
+  static long seed(DbTarget tenant, int conversations, int perConversation, Corpus corpus) throws SQLException {
+    String words = array(List.of(WORDS));
+    String vocabulary = corpus == Corpus.DENSE ? words : array(zipfVocabulary());
+    String draw = corpus == Corpus.DENSE ? "floor(power(random(), 2.5) * array_length(w.words, 1))::int + 1"
+        : "floor(power(array_length(w.words, 1), random()))::int";
     int total = conversations * perConversation;
     try (Connection c = connect(tenant); Statement s = c.createStatement()) {
       s.execute("INSERT INTO conversations (id, title, message_count, last_seq, current_leaf_id, last_activity_at) "
@@ -82,14 +107,31 @@ final class TenantSeed {
           + "SELECT md5('bench-m' || i)::uuid, md5('bench-c' || (i / " + perConversation + "))::uuid, "
           + "CASE WHEN i % " + perConversation + " = 0 THEN NULL ELSE md5('bench-m' || (i - 1))::uuid END, "
           + "i % " + perConversation + " + 1, CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END, "
-          + "(SELECT string_agg(w.words[1 + k * 0 + floor(power(random(), 2.5) * array_length(w.words, 1))::int], "
-          + "' ') || '.' FROM generate_series(1, 8 + (i * 7919) % 33) k), "
-          + "now() - (" + total + " - i) * interval '1 second' "
-          + "FROM generate_series(0, " + (total - 1) + ") i, (SELECT " + words + " AS words) w");
+          + "(SELECT string_agg(w.words[k * 0 + " + draw + "], ' ') || '.' "
+          + "FROM generate_series(1, 8 + (i * 7919) % 33) k), now() - (" + total + " - i) * interval '1 second' "
+          + "FROM generate_series(0, " + (total - 1) + ") i, (SELECT " + vocabulary + " AS words) w");
       s.execute("ANALYZE conversations");
       s.execute("ANALYZE messages");
       return inserted;
     }
+  }
+
+  /** The {@link #WORDS}, then made-up words of two-letter syllables ("lox", "kalox"...) up to the vocabulary. */
+  private static List<String> zipfVocabulary() {
+    String[] syllables = {"ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "sa", "do", "fu", "gi", "ha", "ju", "be"};
+    List<String> words = new ArrayList<>(List.of(WORDS));
+    for (int n = 1; words.size() < ZIPF_VOCABULARY; n++) {
+      StringBuilder word = new StringBuilder();
+      for (int rest = n; rest > 0; rest /= syllables.length) {
+        word.append(syllables[rest % syllables.length]);
+      }
+      words.add(word.append('x').toString());
+    }
+    return words;
+  }
+
+  private static String array(List<String> words) {
+    return words.stream().map(w -> "'" + w + "'").collect(Collectors.joining(",", "ARRAY[", "]::text[]"));
   }
 
   static Connection connect(DbTarget target) throws SQLException {
