@@ -88,7 +88,8 @@ final class TenantSeed {
 
   /**
    * {@code conversations} conversations of {@code perConversation} messages each (alternating user/assistant, 8 to
-   * 40 words), all in one statement per table, then ANALYZE. Returns the number of messages inserted.
+   * 40 words), all in one statement per table, then VACUUM ANALYZE, as a database in use would have had (and so that
+   * autovacuum, woken by the inserts, does not run during the measurements). Returns the number of messages inserted.
    */
   static long seed(DbTarget tenant, int conversations, int perConversation, Corpus corpus) throws SQLException {
     String words = array(List.of(WORDS));
@@ -110,8 +111,8 @@ final class TenantSeed {
           + "(SELECT string_agg(w.words[k * 0 + " + draw + "], ' ') || '.' "
           + "FROM generate_series(1, 8 + (i * 7919) % 33) k), now() - (" + total + " - i) * interval '1 second' "
           + "FROM generate_series(0, " + (total - 1) + ") i, (SELECT " + vocabulary + " AS words) w");
-      s.execute("ANALYZE conversations");
-      s.execute("ANALYZE messages");
+      s.execute("VACUUM ANALYZE conversations");
+      s.execute("VACUUM ANALYZE messages");
       return inserted;
     }
   }
