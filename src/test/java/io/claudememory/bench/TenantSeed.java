@@ -11,6 +11,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -42,11 +43,15 @@ final class TenantSeed {
     ZIPF;
 
     static Corpus of(String name) {
-      return valueOf(name.toUpperCase(java.util.Locale.ROOT));
+      try {
+        return valueOf(name.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--search-corpus is dense or zipf, not " + name, e);
+      }
     }
   }
 
-  static final int ZIPF_VOCABULARY = 30_000;
+  private static final int ZIPF_VOCABULARY = 30_000;
 
   /** Common words first: the draw below favours low indexes. Technical chat vocabulary, stop words included. */
   private static final String[] WORDS = ("the a to and of is in that it for you this with on be can are as if "
@@ -119,7 +124,8 @@ final class TenantSeed {
 
   /** The {@link #WORDS}, then made-up words of two-letter syllables ("lox", "kalox"...) up to the vocabulary. */
   private static List<String> zipfVocabulary() {
-    String[] syllables = {"ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "sa", "do", "fu", "gi", "ha", "ju", "be"};
+    String[] syllables = {"ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "sa", "do", "fu", "gi", "ha", "ju",
+        "be"};
     List<String> words = new ArrayList<>(List.of(WORDS));
     for (int n = 1; words.size() < ZIPF_VOCABULARY; n++) {
       StringBuilder word = new StringBuilder();
