@@ -65,7 +65,8 @@ public final class SearchFloor {
     AtomicLong done = new AtomicLong();
     long start = System.nanoTime();
     run(vertx, pool, sql, params, connections, measured, done);
-    return Math.round(done.get() * 10e9 / (System.nanoTime() - start)) / 10.0;
+    double perSecond = done.get() * 1e9 / (System.nanoTime() - start);
+    return Math.round(perSecond * 10) / 10.0;
   }
 
   /** {@code connections} loops, each sending the next statement when its last one has answered, until the end. */
